@@ -1,0 +1,1 @@
+"""newsbot's news engine: ingest, store, chunk, embed, search, answer. No Discord code here."""

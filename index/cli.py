@@ -1,0 +1,246 @@
+"""`newsbot`: the command line over the engine. With --json a command prints only JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from .config import Settings
+from .engine import Engine
+
+app = typer.Typer(
+    help="newsbot: answers questions about the news with cited, verbatim excerpts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("newsbot")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="NEWSBOT_DATA_DIR", help="Folder for news.db and the index [default: data]."
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
+Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+Source = Annotated[
+    list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
+]
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+@contextmanager
+def open_engine(data_dir: Path | None) -> Iterator[Engine]:
+    engine = Engine(settings_for(data_dir))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def emit(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+class Bar:
+    """A tqdm progress bar on stderr fed by the engine's progress callbacks, one bar per stage."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, leave=True)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="Files, folders, http(s) URLs or feeds.")],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+    no_fetch: Annotated[
+        bool, typer.Option("--no-fetch", help="Never fetch linked pages of feed teasers.")
+    ] = False,
+) -> None:
+    """Add articles to the store and the index. Exits 1 if any item was skipped."""
+    with open_engine(data_dir) as engine:
+        bar = Bar()
+        try:
+            report = engine.ingest(sources, progress=bar, fetch_linked=False if no_fetch else None)
+        finally:
+            bar.close()
+    if as_json:
+        emit(report.to_json())
+    else:
+        typer.echo(
+            f"added {report.added}, updated {report.updated}, duplicates {report.duplicates}, "
+            f"skipped {len(report.skipped)}"
+        )
+        for skipped in report.skipped:
+            typer.echo(f"  skipped {skipped.source}: {skipped.reason}")
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 10,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    queries: Annotated[
+        Path | None, typer.Option("--queries", help='JSON Lines of {"id", "query"}: one result line each.')
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Find passages by hybrid (dense + lexical) search."""
+    if (query is None) == (queries is None):
+        raise typer.BadParameter("give a QUERY or --queries FILE, not both")
+    with open_engine(data_dir) as engine:
+        if queries is not None:
+            for line in queries.read_text().splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    hits = engine.search(item["query"], k=k, since=since, until=until, sources=source)
+                    emit({"id": item["id"], "hits": [h.to_json() for h in hits]})
+            return
+        hits = engine.search(query, k=k, since=since, until=until, sources=source)
+    if as_json:
+        emit([h.to_json() for h in hits])
+        return
+    if not hits:
+        typer.echo("No passages found.")
+    for rank, hit in enumerate(hits, start=1):
+        typer.echo(f"{rank}. {hit.title} — {hit.source or 'unknown outlet'}, {hit.published or 'undated'}")
+        typer.echo(f"   {hit.url or hit.article_id}  (score {hit.score:.3f})")
+        typer.echo("   " + " ".join(hit.excerpt.split())[:400] + "\n")
+
+
+@app.command()
+def articles(
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.")] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """List stored articles, newest first."""
+    with open_engine(data_dir) as engine:
+        found = engine.articles(since=since, until=until, sources=source, limit=limit)
+    if as_json:
+        emit(
+            [
+                {"id": a.id, "title": a.title, "source": a.source, "url": a.url, "published": a.published}
+                for a in found
+            ]
+        )
+        return
+    for a in found:
+        typer.echo(f"{a.id}  {a.published or 'undated':10}  {a.source or '-':20.20}  {a.title}")
+
+
+@app.command()
+def show(
+    article_id: Annotated[str, typer.Argument(help="An article id (see `newsbot articles`).")],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show one article with its body."""
+    with open_engine(data_dir) as engine:
+        article = engine.article(article_id)
+    if article is None:
+        typer.echo(f"no article with id {article_id}", err=True)
+        raise typer.Exit(1)
+    data = {
+        "id": article.id, "title": article.title, "source": article.source, "url": article.url,
+        "published": article.published, "author": article.author, "title_derived": article.title_derived,
+        "duplicate_of": article.duplicate_of, "ingested_at": article.ingested_at, "body": article.body,
+    }  # fmt: skip
+    if as_json:
+        emit(data)
+        return
+    typer.echo(
+        f"{article.title}\n{article.source or ''} {article.published or 'undated'} {article.url or ''}\n"
+    )
+    typer.echo(article.body)
+
+
+@app.command()
+def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """Counts of articles, passages and vectors, the model and when the index was built."""
+    with open_engine(data_dir) as engine:
+        data = engine.stats()
+    if as_json:
+        emit(data)
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:16} {value}")
+
+
+@app.command()
+def remove(
+    article_id: Annotated[str, typer.Argument(help="The id of the article to remove.")],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Remove an article from the store and the index."""
+    with open_engine(data_dir) as engine:
+        removed = engine.remove(article_id)
+    if as_json:
+        emit({"removed": removed, "id": article_id})
+    else:
+        typer.echo(f"removed {article_id}" if removed else f"no article with id {article_id}")
+    raise typer.Exit(0 if removed else 1)
+
+
+@app.command()
+def reindex(
+    full: Annotated[bool, typer.Option("--full", help="Re-chunk and re-embed everything.")] = False,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Rebuild the vector index from SQLite (after changing the model or chunk settings)."""
+    with open_engine(data_dir) as engine:
+        bar = Bar()
+        try:
+            report = engine.reindex(full=full, progress=bar)
+        finally:
+            bar.close()
+    data = {"chunks": report.chunks, "embedded": report.embedded, "reused": report.reused,
+            "seconds": round(report.seconds, 3)}  # fmt: skip
+    if as_json:
+        emit(data)
+    else:
+        typer.echo(f"indexed {report.chunks} passages ({report.embedded} embedded, {report.reused} reused) "
+                   f"in {report.seconds:.1f} s")  # fmt: skip
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    app()

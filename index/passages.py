@@ -1,0 +1,66 @@
+"""From an article body to stored passages with their embeddings (reused when already computed)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from .chunking import chunk_spans
+from .embedder import Embedder
+from .store import NewChunk, Store
+
+TITLE_TOKENS = 32  # the article title embedded with each passage as context, at most this long
+
+
+class Passager:
+    """Chunks bodies to fit the model and embeds `title + passage`, reusing stored vectors."""
+
+    def __init__(
+        self, embedder: Embedder, store: Store, *, chunk_tokens: int = 0, overlap_sentences: int = 1
+    ):
+        self.embedder = embedder
+        self.store = store
+        room = embedder.max_tokens - TITLE_TOKENS - 1
+        self.max_tokens = min(chunk_tokens, room) if chunk_tokens else room
+        self.overlap = overlap_sentences
+        self.embedded = 0  # texts embedded so far (the rest came from the store)
+
+    def chunk(self, title: str, body: str) -> list[NewChunk]:
+        spans = chunk_spans(body, self.embedder.count_tokens, self.max_tokens, self.overlap)
+        heading = self.heading(title)
+        return [
+            NewChunk(i, start, end, body[start:end], self.key(embed_text(heading, body[start:end])))
+            for i, (start, end) in enumerate(spans)
+        ]
+
+    def heading(self, title: str) -> str:
+        """The title cut (between words) to TITLE_TOKENS so title + passage never exceeds the model."""
+        words = title.split()
+        while words and self.embedder.count_tokens([" ".join(words)])[0] > TITLE_TOKENS:
+            words = words[: max(1, len(words) * 3 // 4)] if len(words) > 1 else []
+        return " ".join(words)
+
+    def key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.embedder.name}\0{text}".encode()).hexdigest()
+
+    def vectors_for(self, items: Sequence[tuple[str, str]], *, reuse: bool = True) -> dict[str, np.ndarray]:
+        """key -> vector for (key, text to embed) items, embedding only those not stored yet."""
+        known = self.store.vectors(k for k, _ in items) if reuse else {}
+        missing = {k: text for k, text in items if k not in known}
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            self.embedded += len(missing)
+            known.update(zip(missing.keys(), fresh, strict=True))
+        return known
+
+    def embed_chunks(
+        self, title: str, chunks: Sequence[NewChunk], *, reuse: bool = True
+    ) -> dict[str, np.ndarray]:
+        heading = self.heading(title)
+        return self.vectors_for([(c.embed_key, embed_text(heading, c.text)) for c in chunks], reuse=reuse)
+
+
+def embed_text(heading: str, passage: str) -> str:
+    return f"{heading}\n{passage}" if heading else passage

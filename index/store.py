@@ -1,0 +1,430 @@
+"""The SQLite store: the source of truth for articles, passages, embeddings and the lexical index.
+
+All SQL lives here. Methods are thread-safe (one connection guarded by a lock) so the bot can call
+them from worker threads while the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlite_utils import Database
+
+from .migrations import migrations
+from .models import Article, Chunk
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    position: int
+    start: int
+    end: int
+    text: str
+    embed_key: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Date range (inclusive ISO dates) and outlet names; None means no restriction."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] | None = None
+
+    def sql(self, alias: str = "a") -> tuple[str, list]:
+        clauses, params = [f"{alias}.duplicate_of IS NULL"], []
+        if self.since:
+            clauses.append(f"{alias}.published >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append(f"{alias}.published <= ?")
+            params.append(self.until)
+        if self.sources:
+            marks = ",".join("?" * len(self.sources))
+            clauses.append(f"lower({alias}.source) IN ({marks})")
+            params.extend(s.lower() for s in self.sources)
+        return " AND ".join(clauses), params
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
+
+_ARTICLE_COLUMNS = "id, title, title_derived, source, url, published, author, body, ingested_at, duplicate_of"
+
+
+def _article(row: Sequence) -> Article:
+    return Article(
+        id=row[0],
+        title=row[1],
+        title_derived=bool(row[2]),
+        source=row[3],
+        url=row[4],
+        published=row[5],
+        author=row[6],
+        body=row[7],
+        ingested_at=row[8],
+        duplicate_of=row[9],
+    )
+
+
+class Store:
+    def __init__(self, path: Path | str):
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.db = Database(conn)
+        self.lock = threading.RLock()
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # -- articles -------------------------------------------------------------------------------
+
+    def find_by_url(self, canonical_url: str) -> tuple[str, str] | None:
+        """(article id, content hash) of the stored article at this URL, if any."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT id, content_hash FROM articles WHERE canonical_url = ? LIMIT 1", [canonical_url]
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def find_by_hash(self, content_hash: str) -> str | None:
+        with self.lock:
+            row = self.db.execute(
+                "SELECT id FROM articles WHERE content_hash = ? LIMIT 1", [content_hash]
+            ).fetchone()
+        return row[0] if row else None
+
+    def add_article(
+        self,
+        article: Article,
+        *,
+        canonical_url: str | None,
+        content_hash: str,
+        origin: str,
+        chunks: Sequence[NewChunk],
+        vectors: dict[str, np.ndarray],
+        minhash: tuple[bytes, list[str]] | None,
+        replaces: str | None = None,
+    ) -> tuple[list[int], list[int]]:
+        """Store an article, its passages, embeddings and lexical rows in one transaction, replacing
+        the article `replaces` (a previous version) in the same transaction.
+
+        Returns (new chunk ids, removed chunk ids)."""
+        with self.lock, self.db.atomic():
+            removed = self.delete_article(replaces) if replaces else []
+            self.db["articles"].insert(
+                {
+                    "id": article.id,
+                    "title": article.title,
+                    "title_derived": int(article.title_derived),
+                    "source": article.source,
+                    "url": article.url,
+                    "canonical_url": canonical_url,
+                    "published": article.published,
+                    "author": article.author,
+                    "body": article.body,
+                    "content_hash": content_hash,
+                    "origin": origin,
+                    "ingested_at": article.ingested_at,
+                    "duplicate_of": article.duplicate_of,
+                }
+            )
+            self.put_vectors(vectors)
+            ids = self._insert_chunks(article, chunks)
+            if minhash is not None:
+                signature, bands = minhash
+                self.db["minhashes"].insert({"article_id": article.id, "signature": signature})
+                self.db["minhash_bands"].insert_all(
+                    ({"band": band, "article_id": article.id} for band in bands), ignore=True
+                )
+            self.set_meta("updated_at", article.ingested_at)
+        return ids, removed
+
+    def replace_chunks(
+        self, article: Article, chunks: Sequence[NewChunk], vectors: dict[str, np.ndarray]
+    ) -> list[int]:
+        """Swap an article's passages for new ones (after a change of chunking) in one transaction."""
+        with self.lock, self.db.atomic():
+            self._delete_chunks(article.id)
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
+            )
+            return self._insert_chunks(article, chunks)
+
+    def _insert_chunks(self, article: Article, chunks: Sequence[NewChunk]) -> list[int]:
+        ids = []
+        for chunk in chunks:
+            cursor = self.db.execute(
+                "INSERT INTO chunks (article_id, position, start, end, text, embed_key) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [article.id, chunk.position, chunk.start, chunk.end, chunk.text, chunk.embed_key],
+            )
+            ids.append(cursor.lastrowid)
+            self.db.execute(
+                "INSERT INTO chunks_fts (rowid, title, source, published, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    cursor.lastrowid,
+                    article.title,
+                    article.source or "",
+                    _date_words(article.published),
+                    chunk.text,
+                ],
+            )
+        return ids
+
+    def _delete_chunks(self, article_id: str) -> list[int]:
+        chunk_ids = [
+            r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", [article_id])
+        ]
+        self.db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in chunk_ids])
+        self.db.execute("DELETE FROM chunks WHERE article_id = ?", [article_id])
+        return chunk_ids
+
+    def remove_story_article(self, article_id: str) -> tuple[list[int], Article | None]:
+        """Remove an article; if other outlets' copies of its story exist, the earliest becomes the
+        story's main article (it still needs passages: see `articles_without_chunks`). One transaction.
+
+        Returns (removed chunk ids, promoted copy or None)."""
+        with self.lock, self.db.atomic():
+            copies = self.copies_of(article_id)
+            removed = self.delete_article(article_id)
+            if not copies:
+                return removed, None
+            heir = copies[0]
+            self.db.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [heir.id])
+            self.db.execute(
+                "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?", [heir.id, article_id]
+            )
+        return removed, self.article(heir.id)
+
+    def articles_without_chunks(self) -> list[Article]:
+        """Main articles that have no passages yet (a promoted copy, or an interrupted rechunk)."""
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE duplicate_of IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.article_id = a.id)"
+            ).fetchall()
+        return [_article(r) for r in rows]
+
+    def delete_article(self, article_id: str) -> list[int]:
+        """Remove an article and everything derived from it; returns the removed chunk ids.
+
+        Other outlets' copies of the story (rows whose duplicate_of is this id) are left alone: a new
+        version keeps the id, and `Engine.remove` re-ingests them when the story's main article goes.
+        """
+        with self.lock, self.db.atomic():
+            chunk_ids = self._delete_chunks(article_id)
+            self.db.execute("DELETE FROM minhash_bands WHERE article_id = ?", [article_id])
+            self.db.execute("DELETE FROM minhashes WHERE article_id = ?", [article_id])
+            self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
+        return chunk_ids
+
+    def article(self, article_id: str) -> Article | None:
+        with self.lock:
+            row = self.db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", [article_id]
+            ).fetchone()
+        return _article(row) if row else None
+
+    def articles(self, filters: Filters = Filters(), limit: int | None = None) -> list[Article]:
+        where, params = filters.sql("articles")
+        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where} ORDER BY published DESC NULLS LAST, id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.lock:
+            return [_article(r) for r in self.db.execute(sql, params)]
+
+    def copies_of(self, article_id: str) -> list[Article]:
+        """The near-duplicate copies recorded for a story's main article."""
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE duplicate_of = ? ORDER BY ingested_at, id",
+                [article_id],
+            ).fetchall()
+        return [_article(r) for r in rows]
+
+    def outlets_of(self, article_id: str) -> list[str]:
+        """Other outlets that published the same story (recorded near-duplicates)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT DISTINCT source FROM articles WHERE duplicate_of = ? AND source IS NOT NULL",
+                [article_id],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, article_id, position, start, end, text FROM chunks WHERE article_id = ? "
+                "ORDER BY position",
+                [article_id],
+            ).fetchall()
+        return [Chunk(*r) for r in rows]
+
+    def passages(self, chunk_ids: Sequence[int], filters: Filters = Filters()) -> dict[int, tuple]:
+        """chunk id -> (chunk id, article id, start, end, text, title, source, url, published)."""
+        if not chunk_ids:
+            return {}
+        where, params = filters.sql("a")
+        marks = ",".join("?" * len(chunk_ids))
+        sql = (
+            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks}) AND {where}"
+        )
+        with self.lock:
+            return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
+
+    def lexical(self, query: str, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
+        """(chunk id, score) by BM25 over passages and their article's title, outlet and date."""
+        match = fts_query(query)
+        if not match:
+            return []
+        where, params = filters.sql("a")
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0, 1.0) AS score FROM chunks_fts f "
+            "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id "
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 2.0, 1.5, 1.0, 1.0) LIMIT ?"
+        )
+        with self.lock:
+            return [(r[0], r[1]) for r in self.db.execute(sql, [match, *params, limit])]
+
+    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
+        where, params = filters.sql("a")
+        sql = f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}"
+        with self.lock:
+            return np.fromiter((r[0] for r in self.db.execute(sql, params)), dtype=np.int64)
+
+    # -- embeddings -----------------------------------------------------------------------------
+
+    def vectors(self, keys: Iterable[str]) -> dict[str, np.ndarray]:
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, np.ndarray] = {}
+        with self.lock:
+            for i in range(0, len(keys), 500):
+                batch = keys[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                for key, blob in self.db.execute(
+                    f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch
+                ):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        with self.lock:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO embeddings (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
+            )
+
+    def chunk_embed_keys(self) -> Iterator[tuple[int, str, str, str]]:
+        """(chunk id, embed key, article title, chunk text) for every indexed passage."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT c.id, c.embed_key, a.title, c.text FROM chunks c "
+                "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+            ).fetchall()
+        yield from rows
+
+    def set_chunk_embed_keys(self, pairs: Sequence[tuple[str, int]]) -> None:
+        with self.lock, self.db.atomic():
+            self.db.conn.executemany("UPDATE chunks SET embed_key = ? WHERE id = ?", pairs)
+
+    def prune_vectors(self) -> int:
+        """Drop embeddings no passage uses (e.g. of a previous model)."""
+        with self.lock, self.db.atomic():
+            cursor = self.db.execute("DELETE FROM embeddings WHERE key NOT IN (SELECT embed_key FROM chunks)")
+        return cursor.rowcount
+
+    def chunk_ids(self) -> np.ndarray:
+        with self.lock:
+            return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM chunks")), dtype=np.int64)
+
+    # -- near duplicates ------------------------------------------------------------------------
+
+    def minhash_candidates(self, bands: Sequence[str]) -> dict[str, bytes]:
+        if not bands:
+            return {}
+        marks = ",".join("?" * len(bands))
+        sql = (
+            "SELECT DISTINCT m.article_id, m.signature FROM minhash_bands b "
+            f"JOIN minhashes m ON m.article_id = b.article_id WHERE b.band IN ({marks})"
+        )
+        with self.lock:
+            return dict(self.db.execute(sql, list(bands)).fetchall())
+
+    # -- meta, stats ----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    def meta(self, key: str) -> str | None:
+        with self.lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            one = self.db.execute
+            return {
+                "articles": one("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0],
+                "duplicates": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL").fetchone()[
+                    0
+                ],
+                "chunks": one("SELECT count(*) FROM chunks").fetchone()[0],
+            }
+
+    def sources(self) -> list[dict]:
+        """Outlets with their article counts and newest article date, largest first."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
+                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+            ).fetchall()
+        return [{"source": r[0], "articles": r[1], "newest": r[2]} for r in rows]
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query that ORs the question's words, each quoted, so user text can never be FTS syntax."""
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def _date_words(published: str | None) -> str:
+    """'2023-10-04' -> '2023-10-04 October 2023' so questions naming a month or year match lexically."""
+    if not published:
+        return ""
+    year, month = published[:4], published[5:7]
+    name = _MONTHS[int(month) - 1] if month.isdigit() and 1 <= int(month) <= 12 else ""
+    return f"{published} {name} {year}".strip()
