@@ -104,3 +104,79 @@ class IngestReport:
             "duplicates": self.duplicates,
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: `excerpt == article.body[start:end]`, checked before returning."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    url: str | None
+    published: str | None
+    excerpt: str
+    start: int
+    end: int
+    also_reported_by: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published,
+            "excerpt": self.excerpt,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sentence of an answer or summary, with the citation numbers that support it."""
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a member reads: quoted points, each cited, or an honest abstention.
+
+    `text` is the rendered answer (points followed by their [n] markers); `related` lists the closest
+    articles when the answer abstains.
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    points: tuple[Point, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Key points of an article, a topic or a period, each cited."""
+
+    kind: str  # "article" | "topic" | "period"
+    title: str
+    points: tuple[Point, ...]
+    citations: tuple[Citation, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "points": [{"text": p.text, "citations": list(p.citations)} for p in self.points],
+            "citations": [c.to_json() for c in self.citations],
+        }
