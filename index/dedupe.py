@@ -11,10 +11,10 @@ import re
 
 import numpy as np
 
-PERMUTATIONS = 64
-BANDS = 16  # 16 bands of 4 rows: pairs above ~0.7 Jaccard share a band with high probability
+PERMUTATIONS = 96
+BANDS = 32  # 32 bands of 3 rows: pairs above ~0.5 Jaccard share a band with high probability
 SHINGLE = 5
-THRESHOLD = 0.8  # estimated Jaccard similarity above which two articles are one story
+THRESHOLD = 0.6  # estimated Jaccard of 5-word shingles: distinct articles on one topic score < 0.1
 
 _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(20240229)

@@ -32,18 +32,12 @@ def m001_articles_chunks(db: Database) -> None:
     db["articles"].create_index(["duplicate_of"])
     db["articles"].create_index(["published"])
     db["articles"].create_index(["source"])
-    db["chunks"].create(
-        {
-            "id": int,
-            "article_id": str,
-            "position": int,
-            "start": int,
-            "end": int,
-            "text": str,
-            "embed_key": str,
-        },
-        pk="id",
-        foreign_keys=[("article_id", "articles", "id")],
+    # AUTOINCREMENT: a chunk id (= FAISS id) is never reused, so a stale vector can never pass for
+    # a newer passage.
+    db.execute(
+        "CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "article_id TEXT NOT NULL REFERENCES articles(id), position INTEGER, start INTEGER, end INTEGER, "
+        "text TEXT, embed_key TEXT)"
     )
     db["chunks"].create_index(["article_id"])
     # Lexical index over each passage with its article's title, outlet and date as extra columns.

@@ -1,0 +1,71 @@
+"""Shared fixtures: the bundled news, engines on real SQLite + FAISS in tmp_path, and embedders.
+
+The real model is loaded once per session (`real_embedder`); logic tests use `HashEmbedder`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings
+from index.engine import Engine
+from index.models import ArticleDraft
+
+from .embedders import HashEmbedder
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+NEWS = ROOT / "news"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def bundled_articles() -> list[dict]:
+    return [json.loads(line) for line in (NEWS / "articles.jsonl").read_text().splitlines() if line.strip()]
+
+
+def draft_of(record: dict) -> ArticleDraft:
+    return ArticleDraft(
+        body=record["body"],
+        origin=record["id"],
+        title=record.get("title"),
+        source=record.get("source"),
+        url=record.get("url"),
+        published=record.get("published"),
+    )
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from index.embedder import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture
+def engine(settings: Settings, hash_embedder: HashEmbedder):
+    with Engine(settings, embedder=hash_embedder) as eng:
+        yield eng
+
+
+@pytest.fixture(scope="session")
+def news_engine(tmp_path_factory, real_embedder):
+    """A read-only engine over all bundled news with the real model, built once per session."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("news") / "data", _env_file=None)
+    eng = Engine(settings, embedder=real_embedder)
+    eng.ingest_items(draft_of(r) for r in bundled_articles())
+    yield eng
+    eng.close()
