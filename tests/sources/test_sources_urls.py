@@ -1,0 +1,237 @@
+"""URL sources and the Fetcher, against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from index.models import ArticleDraft, Skipped
+from index.sources import FetchedPage, Fetcher, FetchError, read_sources
+from index.sources.fetch import DEFAULT_USER_AGENT
+
+from .local_http import LocalServer, Response
+
+RSS = "application/rss+xml; charset=utf-8"
+FULL_TEXT = [
+    "The regional council approved the new tram line on Wednesday after a six-hour debate.",
+    "Construction will start next spring and the first trams are expected to run in 2028.",
+    "Opponents said the 410 million euro budget left no room for the bus network.",
+]
+
+
+def article_page(title: str, paragraphs: list[str], date: str | None = None) -> bytes:
+    date_meta = f'<meta property="article:published_time" content="{date}">' if date else ""
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title>{date_meta}"
+        '<meta property="og:site_name" content="Metro Gazette"></head><body>'
+        "<nav><a href='/'>Home</a> <a href='/local'>Local</a> <a href='/shop'>Shop our store</a></nav>"
+        f"<article><h1>{title}</h1>{body}</article>"
+        "<aside><h3>Most read</h3><ul><li><a href='/x'>Celebrity chef opens bakery</a></li></ul></aside>"
+        "<footer>Copyright Metro Gazette</footer></body></html>"
+    ).encode()
+
+
+def teaser_feed(full_content: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Metro Gazette</title><link>/</link>
+  <item><title>Tram line approved</title><link>/articles/tram</link>
+    <pubDate>Wed, 12 Feb 2025 18:00:00 +0100</pubDate>
+    <description>The regional council approved the new tram line on Wednesday… Read more</description></item>
+  <item><title>Library hours extended</title><link>/articles/gone</link>
+    <pubDate>Tue, 11 Feb 2025 09:00:00 +0100</pubDate>
+    <description>The central library will stay open until 10 pm [...]</description></item>
+  <item><title>Budget debate</title><link>/articles/budget</link>
+    <content:encoded><![CDATA[{full_content}]]></content:encoded></item>
+</channel></rss>""".encode()
+
+
+@pytest.fixture
+def news_site(server: LocalServer, fixtures: Path) -> LocalServer:
+    server.route("/news/bridge", Response((fixtures / "news_article.html").read_bytes()))
+    server.route("/articles/tram", Response(article_page("Council approves tram line", FULL_TEXT)))
+    full = "".join(f"<p>{'The budget debate went on for hours and hours. ' * 6}</p>" for _ in range(3))
+    server.route("/articles/budget", Response(article_page("Budget", ["Should not be fetched."])))
+    server.route("/feed.xml", Response(teaser_feed(full), content_type=RSS))
+    return server
+
+
+def requested(server: LocalServer) -> list[str]:
+    return [path for path, _ in server.requests]
+
+
+def test_html_page_url(news_site: LocalServer) -> None:
+    url = news_site.url("/news/bridge")
+    [draft] = read_sources([url])
+    assert isinstance(draft, ArticleDraft)
+    assert draft.origin == url
+    assert draft.body.startswith("The harbour bridge reopened to traffic on Tuesday morning")
+    assert "We use cookies" not in draft.body and "Related stories" not in draft.body
+    assert draft.url == "https://www.coastalherald.example/news/2024/05/01/harbour-bridge-reopens"
+    assert (draft.source, draft.published) == ("The Coastal Herald", "2024-05-01")
+    [(path, headers)] = news_site.requests
+    assert path == "/news/bridge"
+    assert headers["user-agent"] == DEFAULT_USER_AGENT
+
+
+def test_custom_user_agent_is_sent(news_site: LocalServer) -> None:
+    list(read_sources([news_site.url("/news/bridge")], fetcher=Fetcher(user_agent="test-agent/9")))
+    assert news_site.requests[0][1]["user-agent"] == "test-agent/9"
+
+
+def test_feed_teasers_are_completed_from_linked_pages(news_site: LocalServer) -> None:
+    feed_url = news_site.url("/feed.xml")
+    tram, library, budget = read_sources([feed_url])  # no fetcher given: a default one is made
+    # teaser + fetched page: the page's text and title, the feed's date (the page has none)
+    assert isinstance(tram, ArticleDraft)
+    assert tram.body == "\n\n".join(FULL_TEXT)
+    assert tram.title == "Council approves tram line"
+    assert tram.published == "2025-02-12"
+    assert tram.url == news_site.url("/articles/tram")  # relative link resolved against the feed URL
+    assert tram.source == "Metro Gazette"
+    assert tram.origin == f"{feed_url}#1"
+    # linked page is a 404: the teaser is kept rather than losing the entry
+    assert isinstance(library, ArticleDraft)
+    assert library.body == "The central library will stay open until 10 pm [...]"
+    assert library.title == "Library hours extended"
+    # full content in the feed: the page is not fetched
+    assert isinstance(budget, ArticleDraft)
+    assert budget.body.startswith("The budget debate went on for hours")
+    assert requested(news_site) == ["/feed.xml", "/articles/tram", "/articles/gone"]
+    assert all(headers["user-agent"] == DEFAULT_USER_AGENT for _, headers in news_site.requests)
+
+
+def test_fetch_linked_false_keeps_teasers(news_site: LocalServer) -> None:
+    tram, *_ = read_sources([news_site.url("/feed.xml")], fetch_linked=False)
+    assert tram.body == "The regional council approved the new tram line on Wednesday… Read more"
+    assert tram.title == "Tram line approved"
+    assert requested(news_site) == ["/feed.xml"]
+
+
+def test_local_feed_file_fetches_links_only_with_an_explicit_fetcher(
+    news_site: LocalServer, tmp_path: Path
+) -> None:
+    feed = tmp_path / "saved.rss"
+    link = news_site.url("/articles/tram")
+    feed.write_text(
+        f"<rss version='2.0'><channel><title>Saved</title><item><title>Tram</title><link>{link}</link>"
+        "<description>Council approves tram…</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    [offline] = read_sources([str(feed)])
+    assert offline.body == "Council approves tram…"
+    assert news_site.requests == []
+    [online] = read_sources([str(feed)], fetcher=Fetcher(timeout=5))
+    assert online.body == "\n\n".join(FULL_TEXT)
+    assert (online.source, online.url) == ("Saved", link)
+
+
+def test_timeout(server: LocalServer) -> None:
+    url = server.route("/slow", Response(b"<p>late</p>", delay=3))
+    started = time.monotonic()
+    assert list(read_sources([url], fetcher=Fetcher(timeout=0.4))) == [
+        Skipped(url, "timed out after 0.4 seconds")
+    ]
+    assert time.monotonic() - started < 2
+
+
+def test_huge_streamed_response_is_cut_off(server: LocalServer) -> None:
+    url = server.route("/huge", Response(b"x" * 65536, content_type="text/plain", stream_chunks=500))  # 32 MB
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        Fetcher(max_bytes=200_000).fetch(url)
+    assert caught.value.reason == "response too large (more than 200000 bytes, download stopped)"
+    assert time.monotonic() - started < 3
+    [item] = read_sources([url], max_bytes=200_000)
+    assert item == Skipped(url, "response too large (more than 200000 bytes, download stopped)")
+
+
+def test_declared_length_over_the_cap_is_refused(server: LocalServer) -> None:
+    url = server.route("/big", Response(b"y" * 300_000, content_type="text/plain"))
+    with pytest.raises(FetchError, match=r"^response too large \(300000 bytes, limit 200000\)$"):
+        Fetcher(max_bytes=200_000).fetch(url)
+
+
+def test_http_error_status(server: LocalServer) -> None:
+    url = server.url("/missing")
+    assert list(read_sources([url])) == [Skipped(url, "HTTP 404 Not Found")]
+    server.route("/boom", Response(b"oops", status=503, content_type="text/plain"))
+    assert list(read_sources([server.url("/boom")])) == [
+        Skipped(server.url("/boom"), "HTTP 503 Service Unavailable")
+    ]
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/feed.xml"
+    assert list(read_sources([url])) == [Skipped(url, "connection refused")]
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme"), [("ftp://127.0.0.1/pub/feed.xml", "ftp"), ("file:///etc/passwd", "file")]
+)
+def test_non_http_schemes_are_refused(url: str, scheme: str) -> None:
+    reason = f"unsupported URL scheme '{scheme}:': only http and https URLs can be fetched"
+    with pytest.raises(FetchError) as caught:
+        Fetcher().fetch(url)
+    assert caught.value.reason == reason
+    assert list(read_sources([url])) == [Skipped(url, reason)]
+
+
+def test_redirects_are_followed_but_not_to_other_schemes(news_site: LocalServer) -> None:
+    news_site.route("/old", Response(status=301, headers={"Location": "/news/bridge"}))
+    page = Fetcher().fetch(news_site.url("/old"))
+    assert isinstance(page, FetchedPage)
+    assert page.url == news_site.url("/news/bridge")
+    assert page.mime_type == "text/html" and page.charset == "utf-8"
+    assert b"harbour bridge" in page.body
+    news_site.route("/sneaky", Response(status=302, headers={"Location": "file:///etc/passwd"}))
+    with pytest.raises(FetchError, match=r"^redirected to an unsupported URL scheme 'file:'"):
+        Fetcher().fetch(news_site.url("/sneaky"))
+
+
+def test_kind_is_detected_from_content_type_and_sniffing(server: LocalServer, fixtures: Path) -> None:
+    rss = (fixtures / "rss1.rdf").read_bytes()
+    mislabelled = server.route("/feed", Response(rss, content_type="text/html"))
+    xml = server.route("/rss", Response(rss, content_type="text/xml"))
+    untyped = server.route("/atom", Response((fixtures / "atom.xml").read_bytes(), content_type=None))
+    text = server.route(
+        "/story.txt", Response(b" date 2025-01-09 Snow closed the pass.", content_type="text/plain")
+    )
+    records = json.dumps({"articles": [{"title": "J", "body": "Json body."}]}).encode()
+    api = server.route("/api/latest", Response(records, content_type="application/json"))
+    image = server.route("/logo", Response(b"\x89PNG\r\n", content_type="image/png"))
+    items = list(read_sources([mislabelled, xml, untyped, text, api, image], fetch_linked=False))
+    titles = [item.title for item in items if isinstance(item, ArticleDraft)]
+    assert titles == [
+        "Town library to open on Sundays",
+        "Flood barrier passes first test",
+        "Town library to open on Sundays",
+        "Flood barrier passes first test",
+        "Rail fares to rise by 4.6% in January",
+        "Museum returns looted bronzes",
+        None,
+        "J",
+    ]
+    story = items[6]
+    assert (story.body, story.published, story.url) == ("Snow closed the pass.", "2025-01-09", text)
+    assert items[-1] == Skipped(image, "unsupported content type image/png")
+
+
+def test_charset_from_http_header(server: LocalServer) -> None:
+    paragraphs = "".join(
+        f"<p>Die Straße Nummer {n} wird für den Verkehr gesperrt, teilte die Stadt am Montag mit.</p>"
+        for n in range(4)
+    )
+    page = f"<html><head><title>Sperrung</title></head><body><article>{paragraphs}</article></body></html>"
+    url = server.route("/de", Response(page.encode("latin-1"), content_type="text/html; charset=ISO-8859-1"))
+    [draft] = read_sources([url])
+    assert isinstance(draft, ArticleDraft)
+    assert "Die Straße Nummer 0 wird für den Verkehr gesperrt, teilte die Stadt" in draft.body
