@@ -1,0 +1,110 @@
+"""The CLI contract, in-process with typer's runner, on a tiny data folder and the HashEmbedder."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from index import cli
+from index import engine as engine_module
+
+from ..conftest import NEWS
+from ..embedders import HashEmbedder
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def newsbot(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: HashEmbedder())
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(cli.app, list(args))
+        assert result.exit_code == code, result.output
+        return result
+
+    return run
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    records = [json.loads(x) for x in (NEWS / "articles.jsonl").read_text().splitlines()[:4]]
+    (folder / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    (folder / "sample.txt").write_text((NEWS / "000_89a10502558b9348.txt").read_text())
+    return folder, records
+
+
+def test_ingest_json_reports_counts_and_is_idempotent(newsbot, corpus):
+    folder, records = corpus
+    first = json.loads(newsbot("ingest", str(folder), "--json").stdout)
+    assert first == {"added": len(records) + 1, "updated": 0, "duplicates": 0, "skipped": []}
+    again = json.loads(newsbot("ingest", str(folder), "--json").stdout)
+    assert again == {"added": 0, "updated": 0, "duplicates": len(records) + 1, "skipped": []}
+
+
+def test_ingest_exit_status_says_something_failed(newsbot, corpus, tmp_path):
+    folder, _ = corpus
+    (folder / "broken.json").write_text("{not json")
+    report = json.loads(newsbot("ingest", str(folder), str(tmp_path / "missing"), "--json", code=1).stdout)
+    reasons = {item["source"]: item["reason"] for item in report["skipped"]}
+    assert report["added"] == 5 and len(reasons) == 2
+    assert any("no such file" in r for r in reasons.values())
+
+
+def test_articles_show_search_stats_remove(newsbot, corpus):
+    folder, records = corpus
+    newsbot("ingest", str(folder), "--json")
+    listed = json.loads(newsbot("articles", "--json").stdout)
+    assert {a["url"] for a in listed} >= {r["url"] for r in records}
+    assert all(set(a) == {"id", "title", "source", "url", "published"} for a in listed)
+    sample = next(a for a in listed if a["published"] == "2025-03-28")
+    shown = json.loads(newsbot("show", sample["id"], "--json").stdout)
+    assert shown["body"].startswith("The U.S. president") and shown["title_derived"]
+
+    hits = json.loads(newsbot("search", "Carney Canada election", "-k", "3", "--json").stdout)
+    assert hits and hits[0]["article_id"] == sample["id"]
+    keys = {"article_id", "title", "source", "url", "published", "excerpt", "start", "end", "score"}
+    for hit in hits:
+        assert set(hit) == keys
+        body = json.loads(newsbot("show", hit["article_id"], "--json").stdout)["body"]
+        assert body[hit["start"] : hit["end"]] == hit["excerpt"]
+
+    stats = json.loads(newsbot("stats", "--json").stdout)
+    assert stats["articles"] == len(records) + 1 and stats["vectors"] == stats["chunks"] > 0
+    assert stats["model"] == "hash-embedder" and stats["index_built_at"]
+
+    newsbot("remove", sample["id"])
+    assert sample["id"] not in {a["id"] for a in json.loads(newsbot("articles", "--json").stdout)}
+    newsbot("remove", sample["id"], code=1)
+    newsbot("show", sample["id"], code=1)
+
+
+def test_search_filters_from_the_command_line(newsbot, corpus):
+    folder, records = corpus
+    newsbot("ingest", str(folder), "--json")
+    source = records[0]["source"]
+    hits = json.loads(newsbot("search", "the", "--source", source, "--json").stdout)
+    assert hits and {h["source"] for h in hits} == {source}
+    dated = json.loads(newsbot("search", "the", "--since", "2025-01-01", "--json").stdout)
+    assert dated and all(h["published"] >= "2025-01-01" for h in dated)
+
+
+def test_reindex_reuses_stored_embeddings(newsbot, corpus):
+    folder, _ = corpus
+    newsbot("ingest", str(folder), "--json")
+    report = json.loads(newsbot("reindex", "--json").stdout)
+    assert report["embedded"] == 0 and report["reused"] == report["chunks"] > 0
+
+
+def test_every_command_has_help(newsbot):
+    top = newsbot("--help").stdout
+    for command in cli.app.registered_commands:
+        name = command.name or command.callback.__name__
+        assert name in top
+        result = newsbot(name, "--help")
+        assert (
+            "Usage" in result.stdout and (command.callback.__doc__ or "").split("\n")[0][:30] in result.stdout
+        )

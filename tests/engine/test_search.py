@@ -1,0 +1,58 @@
+"""Hybrid search over the bundled real news with the real model."""
+
+import pytest
+
+from index.engine import Engine
+
+# Questions phrased the way a member would ask, with the article that answers each (by its URL slug).
+QUESTIONS = [
+    ("who testified first for the government against the former FTX boss?", "sam-bankman-fried-lawyers"),
+    ("is the Ozempic weight loss drug bad for digestion?", "ozempic"),
+    ("which jellyfish can learn things even though they have no brain", "jellyfish"),
+    ("did the judge find that Trump inflated the value of his properties?", "trump"),
+    ("what did the EU say about Amazon buying the Roomba maker", "irobot"),
+    ("new treatments for Alzheimer's disease in Britain", "alzheimer"),
+]
+
+
+@pytest.mark.parametrize(("question", "slug"), QUESTIONS)
+def test_questions_find_the_right_article_in_the_top_three(news_engine: Engine, question, slug):
+    hits = news_engine.search(question, k=3)
+    assert any(slug in (h.url or "").lower() for h in hits), [h.url for h in hits]
+
+
+def test_excerpts_are_verbatim_passages_of_their_article(news_engine: Engine):
+    for hit in news_engine.search("FTX trial witnesses", k=10):
+        body = news_engine.article(hit.article_id).body
+        assert body[hit.start : hit.end] == hit.excerpt
+
+
+def test_one_article_cannot_crowd_out_the_rest(news_engine: Engine):
+    hits = news_engine.search("Sam Bankman-Fried FTX trial", k=10)
+    per_article = {}
+    for hit in hits:
+        per_article[hit.article_id] = per_article.get(hit.article_id, 0) + 1
+    assert max(per_article.values()) <= news_engine.settings.max_passages_per_article
+    assert len(per_article) >= 3
+
+
+def test_date_range_filter(news_engine: Engine):
+    hits = news_engine.search("football", k=10, since="2023-12-01", until="2023-12-15")
+    assert hits
+    assert all("2023-12-01" <= h.published <= "2023-12-15" for h in hits)
+    unfiltered = news_engine.search("football", k=10)
+    assert any(not ("2023-12-01" <= h.published <= "2023-12-15") for h in unfiltered)
+
+
+def test_outlet_filter_is_case_insensitive(news_engine: Engine):
+    hits = news_engine.search("artificial intelligence", k=10, sources=["techcrunch"])
+    assert hits and {h.source for h in hits} == {"TechCrunch"}
+
+
+def test_user_text_is_never_fts_syntax(news_engine: Engine):
+    for query in ['"unbalanced', "NEAR(a b", "title:secret OR *", "AND OR NOT", "-", ""]:
+        news_engine.search(query, k=3)  # must not raise
+
+
+def test_search_on_an_empty_store_returns_nothing(engine: Engine):
+    assert engine.search("anything at all") == []
