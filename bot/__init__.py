@@ -1,0 +1,1 @@
+"""newsbot's Discord side: thin glue over `index/` (parse, defer, call the engine off the loop, render)."""

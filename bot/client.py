@@ -1,0 +1,175 @@
+"""The bot: an AutoShardedBot that owns nothing it did not receive (engine and settings are passed in)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.engine import Engine
+
+from . import engine_calls
+from .choices import Cached
+from .errors import NotAdmin
+from .limits import QuestionLimiter
+from .settings import BotSettings
+from .views import AnswerMemory, AnswerView
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.cogs.errors",
+    "bot.cogs.ask",
+    "bot.cogs.summary",
+    "bot.cogs.browse",
+    "bot.cogs.admin",
+)
+SYNC_STATE_FILE = "discord_commands.json"
+
+
+def intents_for(settings: BotSettings) -> discord.Intents:
+    """Only what the bot uses: guilds (channels, threads), messages in guilds and DMs; content if asked."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = settings.message_content
+    return intents
+
+
+class NewsBot(commands.AutoShardedBot):
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: BotSettings,
+        data_dir: Path,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        intents: discord.Intents | None = None,
+    ):
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: the bot only has application commands
+            help_command=None,
+            intents=intents or intents_for(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shard_count,
+            max_messages=200,
+        )
+        self.engine = engine
+        self.settings = settings
+        self.data_dir = data_dir
+        self.initial_extensions = extensions
+        self.limiter = QuestionLimiter(
+            rate=settings.question_rate,
+            window=settings.question_window,
+            max_concurrent=settings.max_concurrent_questions,
+        )
+        self.answers = AnswerMemory()
+        self.titles = Cached(lambda: engine_calls.article_titles(engine))
+        self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
+
+    async def setup_hook(self) -> None:
+        for extension in self.initial_extensions:
+            await self.load_extension(extension)
+        self.add_view(AnswerView())
+        await self.sync_commands(force=self.settings.sync_commands)
+        # Load the model and the vector index now, in a thread, rather than on the first question.
+        self._warm_up = asyncio.create_task(asyncio.to_thread(lambda: self.engine.vectors), name="warm-up")
+        self._warm_up.add_done_callback(_log_failure)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions in messages are handled by the ask cog's listener."""
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    # -- command sync ------------------------------------------------------------------------------
+
+    def _scope(self) -> tuple[str, discord.Object | None]:
+        guild_id = self.settings.dev_guild_id
+        if guild_id is None:
+            return "global", None
+        return f"guild:{guild_id}", discord.Object(id=guild_id)
+
+    def command_payloads(self, guild: discord.abc.Snowflake | None = None) -> list[dict]:
+        commands_ = self.tree.get_commands(guild=guild)
+        return sorted((c.to_dict(self.tree) for c in commands_), key=lambda c: (c["name"], c.get("type", 1)))
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync application commands if they changed since the last sync (or when forced); True if synced.
+
+        Discord limits command creations per day, so a hash of the payloads is kept in the data folder.
+        A development guild gets the commands as guild commands, which update instantly.
+        """
+        scope, guild = self._scope()
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = payload_hash(self.command_payloads(guild))
+        state = read_sync_state(self.data_dir)
+        if not force and state.get(scope) == digest:
+            log.info("application commands unchanged (%s): not syncing", scope)
+            return False
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d application commands (%s)", len(synced), scope)
+        write_sync_state(self.data_dir, state | {scope: digest})
+        return True
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("could not load the index at start-up", exc_info=task.exception())
+
+
+def payload_hash(payloads: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(payloads, sort_keys=True).encode()).hexdigest()
+
+
+def read_sync_state(data_dir: Path) -> dict[str, str]:
+    try:
+        return json.loads((data_dir / SYNC_STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_sync_state(data_dir: Path, state: dict[str, str]) -> None:
+    """Write atomically: a temp file in the same folder, then os.replace."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".sync-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(state, f, indent=2, sort_keys=True)
+        os.replace(tmp, data_dir / SYNC_STATE_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def is_admin(member: discord.abc.User, permissions: discord.Permissions, admin_roles: list[str]) -> bool:
+    """Manage Server, Administrator, or one of the configured roles (by name or id)."""
+    if permissions.manage_guild or permissions.administrator:
+        return True
+    roles = getattr(member, "roles", [])
+    wanted = {r.casefold() for r in admin_roles}
+    return any(r.name.casefold() in wanted or str(r.id) in wanted for r in roles)
+
+
+def admin_check(interaction: discord.Interaction) -> bool:
+    """app_commands check: raises NotAdmin (a CheckFailure) for members without admin rights."""
+    bot = interaction.client
+    assert isinstance(bot, NewsBot)
+    if interaction.guild is None or not is_admin(
+        interaction.user, interaction.permissions, bot.settings.admin_roles
+    ):
+        raise NotAdmin()
+    return True
+
+
+admin_only = app_commands.check(admin_check)

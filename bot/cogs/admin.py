@@ -1,0 +1,194 @@
+"""Admin commands: `/reindex`, `/ingest`, `/remove`, `/stats`, `/sync`.
+
+Hidden from members by default (Manage Server) and checked again when invoked, since a server can
+override default permissions: Manage Server, Administrator, or a role named in NEWSBOT_ADMIN_ROLES.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from index.engine import ReindexBusy
+from index.models import IngestReport
+
+from .. import engine_calls, render
+from ..client import admin_only
+from ..errors import UserFacingError
+from ..parsing import resolve_article, title_choices
+
+if TYPE_CHECKING:
+    from ..client import NewsBot
+
+log = logging.getLogger(__name__)
+
+NONE = discord.AllowedMentions.none()
+
+
+def admin_command(**kwargs):
+    """An app command for admins: hidden by default, guild only, checked again at invocation."""
+
+    def wrap(func):
+        func = admin_only(func)
+        func = app_commands.guild_only()(func)
+        func = app_commands.default_permissions(manage_guild=True)(func)
+        return app_commands.command(**kwargs)(func)
+
+    return wrap
+
+
+class ProgressState:
+    """The latest progress report of a worker thread, read by the event loop (a plain attribute swap)."""
+
+    def __init__(self) -> None:
+        self.latest: tuple[str, int, int | None] | None = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        self.latest = (stage, done, total)
+
+
+def ingest_summary(report: IngestReport) -> str:
+    text = (
+        f"Ingested: {report.added} added, {report.updated} updated, {report.duplicates} duplicates, "
+        f"{len(report.skipped)} skipped."
+    )
+    for skipped in report.skipped:
+        text += f"\n• skipped <{skipped.source}>: {skipped.reason}"
+    return text
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Admin(commands.Cog):
+    def __init__(self, bot: NewsBot):
+        self.bot = bot
+
+    async def _say(self, interaction: discord.Interaction, text: str) -> None:
+        for part in render.plain_messages(text):
+            await interaction.followup.send(**part.kwargs(), suppress_embeds=True)
+
+    # -- reindex ----------------------------------------------------------------------------------
+
+    @admin_command(name="reindex", description="Rebuild the vector index; questions are answered meanwhile.")
+    @app_commands.describe(full="Re-chunk and re-embed every article (slow) instead of reusing embeddings.")
+    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
+        if self.bot.engine.reindexing:
+            raise ReindexBusy("a reindex is already running")
+        await interaction.response.defer(thinking=True)
+        state = ProgressState()
+        shower = asyncio.create_task(self._show_progress(interaction, state, full))
+        try:
+            report = await asyncio.to_thread(self.bot.engine.reindex, full=full, progress=state)
+        finally:
+            shower.cancel()
+        self.bot.titles.invalidate()
+        await interaction.edit_original_response(
+            content=f"Reindex done: {report.chunks} passages ({report.embedded} embedded, "
+            f"{report.reused} reused) in {report.seconds:.1f} s.",
+            allowed_mentions=NONE,
+        )
+
+    async def _show_progress(
+        self, interaction: discord.Interaction, state: ProgressState, full: bool
+    ) -> None:
+        """Edit the reply with the latest progress, at most once per `progress_interval` seconds."""
+        shown = None
+        await interaction.edit_original_response(
+            content=("Full reindex" if full else "Reindex") + " started…", allowed_mentions=NONE
+        )
+        while True:
+            await asyncio.sleep(self.bot.settings.progress_interval)
+            latest = state.latest
+            if latest is not None and latest != shown:
+                shown = latest
+                try:
+                    await interaction.edit_original_response(
+                        content=render.progress_text(*latest, full=full), allowed_mentions=NONE
+                    )
+                except discord.HTTPException:
+                    log.warning("could not show reindex progress", exc_info=True)
+
+    # -- ingest / remove -------------------------------------------------------------------------
+
+    @admin_command(name="ingest", description="Add news: an article URL, a feed URL, or an attached file.")
+    @app_commands.describe(
+        url="An article page or an RSS/Atom feed (http or https).",
+        file="A text, HTML, feed or JSON Lines file of articles.",
+    )
+    async def ingest(
+        self,
+        interaction: discord.Interaction,
+        url: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        if (url is None) == (file is None):
+            raise UserFacingError("Give either a URL (article or feed) or an attached file.")
+        if url is not None and not re.match(r"^https?://\S+$", url.strip()):
+            raise UserFacingError("The URL must start with http:// or https://.")
+        if file is not None and file.size > self.bot.engine.settings.fetch_max_bytes:
+            raise UserFacingError(f"That file is too large ({file.size} bytes).")
+        await interaction.response.defer(thinking=True)
+        if url is not None:
+            report = await asyncio.to_thread(self.bot.engine.ingest, [url.strip()])
+        else:
+            assert file is not None
+            report = await self._ingest_file(file)
+        self.bot.titles.invalidate()
+        self.bot.outlet_names.invalidate()
+        await self._say(interaction, ingest_summary(report))
+
+    async def _ingest_file(self, file: discord.Attachment) -> IngestReport:
+        data = await file.read()
+        name = _UNSAFE.sub("_", file.filename) or "upload.txt"
+
+        def ingest() -> IngestReport:
+            with tempfile.TemporaryDirectory(prefix="newsbot-upload-") as folder:
+                path = Path(folder) / name
+                path.write_bytes(data)
+                return self.bot.engine.ingest([str(path)])
+
+        return await asyncio.to_thread(ingest)
+
+    @admin_command(name="remove", description="Remove an article from the news held.")
+    @app_commands.describe(article="The article: start typing its title and pick it from the list.")
+    async def remove(self, interaction: discord.Interaction, article: str) -> None:
+        titles = await self.bot.titles.get()
+        article_id = resolve_article(titles, article)
+        title = dict(titles).get(article_id, article_id)
+        await interaction.response.defer(thinking=True)
+        removed = await asyncio.to_thread(self.bot.engine.remove, article_id)
+        self.bot.titles.invalidate()
+        self.bot.outlet_names.invalidate()
+        await self._say(interaction, f"Removed “{title}”." if removed else f"“{title}” was already gone.")
+
+    @remove.autocomplete("article")
+    async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return title_choices(await self.bot.titles.get(), current)
+
+    # -- stats / sync -----------------------------------------------------------------------------
+
+    @admin_command(name="stats", description="Articles, passages, model, last update, questions and latency.")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        stats, questions, votes = await asyncio.to_thread(engine_calls.stats, self.bot.engine)
+        for part in render.stats_messages(stats, questions, votes):
+            await interaction.followup.send(**part.kwargs(), ephemeral=True)
+
+    @admin_command(name="sync", description="Sync newsbot's slash commands with Discord now.")
+    async def sync(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        await self.bot.sync_commands(force=True)
+        await interaction.followup.send("Commands synced.", ephemeral=True, allowed_mentions=NONE)
+
+
+async def setup(bot: NewsBot) -> None:
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,66 @@
+"""Browsing what the bot holds: `/latest`, `/search`, `/sources`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from .. import engine_calls, render
+from ..parsing import name_choices
+
+if TYPE_CHECKING:
+    from ..client import NewsBot
+
+
+class Browse(commands.Cog):
+    def __init__(self, bot: NewsBot):
+        self.bot = bot
+
+    async def _send(self, interaction: discord.Interaction, parts: list[render.Outgoing]) -> None:
+        for part in parts:
+            await interaction.followup.send(**part.kwargs())
+
+    @app_commands.command(name="latest", description="The newest articles held, newest first.")
+    @app_commands.describe(source="Only articles from this outlet.", count="How many articles (1–25).")
+    async def latest(
+        self,
+        interaction: discord.Interaction,
+        source: str | None = None,
+        count: app_commands.Range[int, 1, 25] = 10,
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        found, info = await asyncio.to_thread(
+            engine_calls.latest_articles, self.bot.engine, source=source, count=count
+        )
+        title = f"Latest from {source}" if source else "Latest articles"
+        await self._send(interaction, render.articles_messages(title, found, info, empty="No articles yet."))
+
+    @latest.autocomplete("source")
+    async def _sources(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return name_choices(await self.bot.outlet_names.get(), current)
+
+    @app_commands.command(name="search", description="Articles matching your words, with dates and links.")
+    @app_commands.describe(query="Words or a question to look for.")
+    async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 2, 300]) -> None:
+        await interaction.response.defer(thinking=True)
+        hits, info = await asyncio.to_thread(engine_calls.search_articles, self.bot.engine, query)
+        parts = render.hits_messages(f"Search: {query}", hits, info, empty="No article matches.")
+        await self._send(interaction, parts)
+
+    @app_commands.command(
+        name="sources", description="Outlets held, their article counts and newest article."
+    )
+    async def sources(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        outlets, info = await asyncio.to_thread(engine_calls.outlets, self.bot.engine)
+        await self._send(interaction, render.sources_messages(outlets, info))
+
+
+async def setup(bot: NewsBot) -> None:
+    await bot.add_cog(Browse(bot))

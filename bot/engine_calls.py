@@ -1,0 +1,143 @@
+"""The bot's only doorway into the engine's answering functions: synchronous calls run via
+`asyncio.to_thread`, each returning what the renderers need.
+
+`index.answers` is written alongside the bot; if its signatures move, only this module changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index import feedback
+from index.engine import Engine
+from index.models import Answer, Article, Hit, Summary
+
+from .errors import UserFacingError
+from .render import IndexInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier message of a conversation: who said it ("user" or "bot") and what."""
+
+    role: str
+    text: str
+
+
+def index_info(engine: Engine) -> IndexInfo:
+    stats = engine.stats()
+    return IndexInfo(articles=stats.get("articles", 0), updated_at=stats.get("updated_at"))
+
+
+def answer_question(
+    engine: Engine,
+    question: str,
+    *,
+    since: str | None = None,
+    sources: Sequence[str] | None = None,
+    history: Sequence[Turn] = (),
+) -> tuple[Answer, IndexInfo]:
+    """Answer a question and log it (for /stats); returns the answer and the footer's index info."""
+    from index.answers import answer
+
+    started = time.perf_counter()
+    result = answer(
+        engine,
+        question,
+        since=since,
+        sources=list(sources) if sources else None,
+        history=_history(history),
+    )
+    latency_ms = (time.perf_counter() - started) * 1000
+    feedback.record_question(
+        engine.store, question=question, abstained=result.abstained, latency_ms=latency_ms
+    )
+    return result, index_info(engine)
+
+
+def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
+    """Earlier questions of the conversation, oldest first (what `answer(history=...)` takes)."""
+    return tuple(t.text for t in turns if t.role == "user")
+
+
+def summarize_article(engine: Engine, article_id: str) -> tuple[Summary, IndexInfo]:
+    from index.answers import summarize_article as summarize
+
+    summary = summarize(engine, article_id)
+    if summary is None:
+        raise UserFacingError("That article is no longer held.")
+    return summary, index_info(engine)
+
+
+def summarize_topic(engine: Engine, topic: str, *, days: int | None = None) -> tuple[Summary, IndexInfo]:
+    from index.answers import summarize_topic as summarize
+
+    since = _days_ago(days) if days else None
+    return summarize(engine, topic, since=since), index_info(engine)
+
+
+def summarize_period(engine: Engine, days: int) -> tuple[Summary, IndexInfo]:
+    from index.answers import summarize_period as summarize
+
+    return summarize(engine, f"{days}d"), index_info(engine)
+
+
+def _days_ago(days: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
+
+
+def more_sources(
+    engine: Engine,
+    question: str,
+    *,
+    shown: Sequence[str],
+    since: str | None = None,
+    sources: Sequence[str] | None = None,
+    count: int = 5,
+) -> tuple[list[Hit], IndexInfo]:
+    """The next articles for a question, skipping those already cited (`shown` article ids)."""
+    hits = engine.search(question, k=count + len(shown) + 5, since=since, sources=sources)
+    fresh = [h for h in hits if h.article_id not in set(shown)]
+    return fresh[:count], index_info(engine)
+
+
+def search_articles(engine: Engine, query: str, *, count: int = 10) -> tuple[list[Hit], IndexInfo]:
+    """Matching articles (one best passage each), best first."""
+    seen: set[str] = set()
+    found = []
+    for hit in engine.search(query, k=count * 3):
+        if hit.article_id not in seen:
+            seen.add(hit.article_id)
+            found.append(hit)
+    return found[:count], index_info(engine)
+
+
+def latest_articles(
+    engine: Engine, *, source: str | None = None, count: int = 10
+) -> tuple[list[Article], IndexInfo]:
+    return engine.articles(sources=[source] if source else None, limit=count), index_info(engine)
+
+
+def outlets(engine: Engine) -> tuple[list[dict], IndexInfo]:
+    return engine.store.sources(), index_info(engine)
+
+
+def article_titles(engine: Engine) -> list[tuple[str, str]]:
+    """(id, title) of every article, newest first: what title autocomplete searches."""
+    return [(a.id, a.title) for a in engine.articles()]
+
+
+def stats(engine: Engine) -> tuple[dict, feedback.QuestionStats, tuple[int, int]]:
+    return engine.stats(), feedback.question_stats(engine.store), feedback.feedback_counts(engine.store)
+
+
+def record_vote(engine: Engine, *, message_id: int, user_id: int, question: str, vote: int) -> None:
+    feedback.record_feedback(
+        engine.store, message_id=message_id, user_id=user_id, question=question, vote=vote
+    )

@@ -1,0 +1,67 @@
+"""The bot's own settings (the engine's are `index.config.Settings`), read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split(value: object) -> object:
+    """Comma-separated lists ("Editors, 1234") as well as real lists."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_file=".env", extra="ignore")
+
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("DISCORD_TOKEN", "NEWSBOT_DISCORD_TOKEN"),
+        description="The bot token from the Discord developer portal (Bot → Reset Token).",
+    )
+    dev_guild_id: int | None = Field(
+        None, description="A server id whose commands sync instantly (development); global sync otherwise."
+    )
+    admin_roles: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Role names or ids, comma-separated, allowed to use admin commands "
+        "besides Manage Server / Administrator.",
+    )
+    answer_channels: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Channel ids, comma-separated, where every message is answered without a mention "
+        "(needs the message content intent).",
+    )
+    sync_commands: bool = Field(False, description="Sync slash commands on start even if unchanged.")
+    message_content: bool = Field(
+        True,
+        description="Request the privileged message content intent (answer channels need it); "
+        "the bot falls back to mentions only if Discord refuses it.",
+    )
+    question_rate: int = Field(3, ge=1, description="Questions one member may ask per cooldown window.")
+    question_window: float = Field(60.0, gt=0, description="The per-member cooldown window, in seconds.")
+    max_concurrent_questions: int = Field(
+        4, ge=1, description="Questions answered at once; more are told to retry shortly."
+    )
+    history_turns: int = Field(
+        6, ge=0, description="Earlier turns of a reply chain or thread used as context."
+    )
+    progress_interval: float = Field(2.0, gt=0, description="Seconds between /reindex progress edits.")
+    shard_count: int | None = Field(
+        None, ge=1, description="Shards to run; Discord's recommendation if unset."
+    )
+    discord_api_base: str | None = Field(
+        None, description="Override of Discord's REST base URL (for tests against a local fake only)."
+    )
+
+    @field_validator("admin_roles", "answer_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split(value)
+
+    def token(self) -> str | None:
+        return self.discord_token.get_secret_value() if self.discord_token else None

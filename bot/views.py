@@ -1,0 +1,110 @@
+"""Buttons under an answer: "More sources" (ephemeral) and 👍/👎 feedback stored in SQLite.
+
+The view is persistent (fixed custom ids, registered once in setup_hook), so buttons keep working across
+restarts; what an answer was about is remembered per message in a bounded in-memory map.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+
+from . import engine_calls, render
+
+if TYPE_CHECKING:
+    from .client import NewsBot
+
+MORE_ID = "newsbot:more-sources"
+UP_ID = "newsbot:vote-up"
+DOWN_ID = "newsbot:vote-down"
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """What an answer message was about: enough to fetch its next sources."""
+
+    question: str
+    since: str | None = None
+    sources: tuple[str, ...] | None = None
+    cited: tuple[str, ...] = ()  # article ids already shown
+
+
+class AnswerMemory:
+    """The questions behind the most recent answer messages (oldest forgotten first)."""
+
+    def __init__(self, size: int = 2000):
+        self.size = size
+        self._items: OrderedDict[int, AskedQuestion] = OrderedDict()
+
+    def remember(self, message_id: int, asked: AskedQuestion) -> None:
+        self._items[message_id] = asked
+        self._items.move_to_end(message_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, message_id: int) -> AskedQuestion | None:
+        return self._items.get(message_id)
+
+
+class AnswerView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    def _bot(self, interaction: discord.Interaction) -> NewsBot:
+        return interaction.client  # type: ignore[return-value]
+
+    @discord.ui.button(label="More sources", style=discord.ButtonStyle.secondary, custom_id=MORE_ID)
+    async def more_sources(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        bot = self._bot(interaction)
+        asked = bot.answers.get(interaction.message.id) if interaction.message else None
+        if asked is None:
+            await interaction.response.send_message(
+                "I no longer remember that question: please ask it again.",
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        hits, info = await asyncio.to_thread(
+            engine_calls.more_sources,
+            bot.engine,
+            asked.question,
+            shown=asked.cited,
+            since=asked.since,
+            sources=asked.sources,
+        )
+        for part in render.hits_messages("More sources", hits, info, empty="No other articles match."):
+            await interaction.followup.send(**part.kwargs(), ephemeral=True)
+
+    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary, custom_id=UP_ID)
+    async def vote_up(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._vote(interaction, 1)
+
+    @discord.ui.button(emoji="👎", style=discord.ButtonStyle.secondary, custom_id=DOWN_ID)
+    async def vote_down(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._vote(interaction, -1)
+
+    async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
+        bot = self._bot(interaction)
+        message_id = interaction.message.id if interaction.message else 0
+        asked = bot.answers.get(message_id)
+        await asyncio.to_thread(
+            engine_calls.record_vote,
+            bot.engine,
+            message_id=message_id,
+            user_id=interaction.user.id,
+            question=asked.question if asked else "",
+            vote=vote,
+        )
+        await interaction.response.send_message(
+            "Thanks for the feedback!", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
+    ) -> None:
+        await self._bot(interaction).tree.on_error(interaction, error)  # type: ignore[arg-type]

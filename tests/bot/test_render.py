@@ -1,0 +1,133 @@
+"""Rendering is pure: answers, summaries and lists become messages within every Discord limit."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from bot import render
+from bot.render import IndexInfo, split_text
+from index.models import Answer, Article, Citation, Hit, Point, Summary
+
+from .helpers import assert_within_limits
+
+INFO = IndexInfo(articles=60, updated_at="2023-12-26T10:15:00+00:00")
+PINGS = "@everyone @here <@123> <@&456>"
+
+
+def citation(n: int, title: str = "Headline", url: str | None = "https://example.com/a") -> Citation:
+    text = f"Sentence {n} said {PINGS}."
+    return Citation(n, f"art-{n}", title, "Outlet", url, "2023-12-01", text, 0, len(text))
+
+
+def long_answer(points: int = 80, citations: int = 60) -> Answer:
+    sentence = "The council said the bridge would reopen in spring after repairs, officials confirmed. "
+    pts = tuple(Point(sentence * (1 + i % 7) + PINGS, (i % citations + 1,)) for i in range(points))
+    cites = tuple(
+        citation(n, title=f"A long headline about bridges and councils, part {n} " * 3)
+        for n in range(1, citations + 1)
+    )
+    text = "\n".join(f"{p.text} [{p.citations[0]}]" for p in pts)
+    return Answer("when does the bridge reopen?", text, False, pts, cites)
+
+
+def as_dicts(parts: list[render.Outgoing]) -> list[dict]:
+    return [{"content": p.content, "embeds": [e.to_dict() for e in p.embeds]} for p in parts]
+
+
+@pytest.mark.parametrize("limit", [1, 7, 50, 2000])
+def test_split_text_keeps_every_character_and_respects_the_limit(limit):
+    text = ("First paragraph. It has two sentences.\n\nSecond, longer paragraph " * 40) + "x" * 120
+    parts = split_text(text, limit)
+    assert "".join(parts) == text
+    assert all(0 < len(p) <= limit for p in parts)
+
+
+def test_split_text_prefers_paragraphs_then_sentences():
+    text = "a" * 30 + "\n\n" + "b" * 30 + ". " + "c" * 30
+    assert split_text(text, 40) == ["a" * 30 + "\n\n", "b" * 30 + ". ", "c" * 30]
+    assert split_text("", 10) == [""]
+
+
+def test_long_answer_is_split_within_every_limit_and_nothing_is_lost():
+    answer = long_answer()
+    parts = render.answer_messages(answer, INFO)
+    assert len(parts) > 1
+    for body in as_dicts(parts):
+        assert_within_limits(body)
+    embeds = [e for p in parts for e in p.embeds]
+    assert "".join(e.description or "" for e in embeds) == answer.text
+    values = [f.value for e in embeds for f in e.fields]
+    assert "\n".join(values) == "\n".join(render.source_line(c) for c in answer.citations)
+    assert embeds[0].title == "Answer"
+    assert embeds[-1].footer.text == "60 articles held · index updated 2023-12-26 10:15 UTC"
+    assert sum(1 for e in embeds if e.footer.text) == 1
+
+
+def test_every_part_disables_mentions_and_article_text_stays_verbatim():
+    answer = long_answer(points=3, citations=2)
+    parts = render.answer_messages(answer, INFO)
+    for part in parts:
+        allowed = part.kwargs()["allowed_mentions"]
+        assert allowed.to_dict() == {"parse": []}
+    assert PINGS in parts[0].embeds[0].description  # inert, not rewritten: embeds never ping
+    assert all(not p.content for p in parts)  # answers never go in content, where pings would live
+
+
+def test_sources_are_numbered_linked_with_outlet_and_date():
+    line = render.source_line(citation(3, title="Bridge [update]", url="https://ex.com/a_(b)"))
+    assert line == "**[3]** [Bridge (update)](https://ex.com/a_(b%29) — Outlet, 2023-12-01"
+    undated = Citation(1, "a", "T", None, None, None, "x", 0, 1)
+    assert render.source_line(undated) == "**[1]** **T** — unknown outlet, undated"
+
+
+def test_abstention_says_so_plainly_and_lists_the_closest_articles():
+    hit = Hit(
+        1, "art-1", "Nearby story", "Outlet", "https://ex.com/n", "2023-11-02", "Some text.", 0, 10, 0.3
+    )
+    answer = Answer("who won the 2031 cup?", "", True, related=(hit,))
+    (part,) = render.answer_messages(answer, INFO)
+    embed = part.embeds[0]
+    assert embed.description == render.NOT_COVERED
+    assert "Nearby story" in embed.fields[0].value
+
+
+def test_a_title_longer_than_256_leads_the_body_instead_of_being_cut():
+    title = "T" * 300
+    (embed,) = render.build_embeds(title=title, body="body")
+    assert embed.title is None and embed.description == f"**{title}**\n\nbody"
+
+
+def test_summary_lists_points_with_markers():
+    summary = Summary(
+        "topic", "Bridges", (Point("One.", (1,)), Point("Two.", (1, 2))), (citation(1), citation(2))
+    )
+    (part,) = render.summary_messages(summary, INFO)
+    assert part.embeds[0].description == "• One. [1]\n• Two. [1][2]"
+    digest = Summary("period", "Last week", (Point("One.", (1,), heading="Bridges reopen"),), (citation(1),))
+    (part,) = render.summary_messages(digest, INFO)
+    assert part.embeds[0].description == "**Bridges reopen**\n• One. [1]"
+
+
+def test_plain_messages_split_at_2000():
+    parts = render.plain_messages("word " * 1000)
+    assert len(parts) == 3 and all(len(p.content) <= 2000 for p in parts)
+    assert "".join(p.content for p in parts) == "word " * 1000
+
+
+def test_pack_messages_respects_ten_embeds_and_6000_characters():
+    embeds = [discord.Embed(description="x" * 1000) for _ in range(25)]
+    messages = render.pack_messages(embeds)
+    assert [len(m.embeds) for m in messages] == [6, 6, 6, 6, 1]  # 6 × 1,000 = 6,000
+    small = render.pack_messages([discord.Embed(description="x") for _ in range(25)])
+    assert [len(m.embeds) for m in small] == [10, 10, 5]
+
+
+def test_lists_and_stats_render():
+    article = Article("a", "Title", False, "Outlet", "https://ex.com", "2023-12-01", None, "body", "now")
+    (part,) = render.articles_messages("Latest", [article], INFO, empty="none")
+    assert part.embeds[0].description == "[Title](https://ex.com) — Outlet, 2023-12-01"
+    (part,) = render.sources_messages([{"source": "Outlet", "articles": 1, "newest": "2023-12-01"}], INFO)
+    assert part.embeds[0].description == "**Outlet** — 1 article, newest 2023-12-01"
+    hit = Hit(1, "a", "T", None, None, None, "word " * 200, 0, 5, 1.0)
+    assert render.hit_line(hit).endswith(" …") and len(render.hit_line(hit)) < 400

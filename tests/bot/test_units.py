@@ -1,0 +1,198 @@
+"""Pure parts of the bot: limits, parsing, settings, errors, feedback storage, and the extensions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pkgutil
+import subprocess
+import sys
+
+import discord
+import pytest
+
+import bot.cogs
+from bot.client import EXTENSIONS, NewsBot, is_admin, payload_hash, read_sync_state, write_sync_state
+from bot.cogs.admin import ProgressState, ingest_summary
+from bot.errors import APOLOGY, NotAdmin, UserFacingError, message_for
+from bot.limits import Busy, QuestionLimiter
+from bot.parsing import name_choices, parse_since, resolve_article, strip_mentions, title_choices
+from bot.settings import BotSettings
+from index import feedback
+from index.engine import ReindexBusy
+from index.models import IngestReport, Skipped
+
+from .conftest import bot_settings
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_cooldown_per_member_then_released_by_time():
+    clock = Clock()
+    limiter = QuestionLimiter(rate=2, window=30, max_concurrent=5, clock=clock)
+    for _ in range(2):
+        with limiter.slot(1):
+            pass
+    with pytest.raises(Busy) as refused:
+        limiter.check(1)
+    assert refused.value.reason == "cooldown" and refused.value.seconds == 30
+    limiter.check(2)  # another member is not affected
+    clock.now += 30.5
+    limiter.check(1)
+
+
+def test_global_concurrency_refuses_with_a_wait_estimate():
+    clock = Clock()
+    limiter = QuestionLimiter(rate=10, window=30, max_concurrent=1, clock=clock)
+    with limiter.slot(1):
+        with pytest.raises(Busy) as refused:
+            limiter.check(2)
+        assert refused.value.reason == "busy" and refused.value.seconds >= 1
+        clock.now += 4
+    assert limiter.active == 0
+    limiter.check(2)
+
+
+def test_parse_since():
+    today = dt.date(2023, 12, 20)
+    assert parse_since(None) is None and parse_since("  ") is None
+    assert parse_since("2023-12-01", today) == "2023-12-01"
+    assert parse_since("7d", today) == "2023-12-13"
+    assert parse_since("2 weeks", today) == "2023-12-06"
+    assert parse_since("yesterday", today) == "2023-12-19"
+    with pytest.raises(UserFacingError, match="could not read"):
+        parse_since("last tuesday-ish", today)
+
+
+def test_strip_mentions_removes_the_bot_only():
+    assert strip_mentions("<@42> what about <@7>?  <@!42>", [42]) == "what about <@7>?"
+    assert strip_mentions("<@&9> hi", [42, 9]) == "hi"
+
+
+def test_title_choices_are_capped_and_short_and_resolve_checks_the_value():
+    titles = [(f"id-{i}", f"Story {i} " + "x" * 150) for i in range(40)] + [("j", "Jellyfish learn")]
+    choices = title_choices(titles, "")
+    assert len(choices) == 25 and all(len(c.name) <= 100 for c in choices)
+    assert [c.value for c in title_choices(titles, "jelly")] == ["j"]
+    assert [c.value for c in title_choices(titles, "learn")] == ["j"]  # contained, not only prefix
+    assert resolve_article(titles, "j") == "j"
+    assert resolve_article(titles, "jellyfish LEARN") == "j"
+    with pytest.raises(UserFacingError):
+        resolve_article(titles, "made up")
+    assert [c.value for c in name_choices(["The Verge", "TechCrunch"], "verge")] == ["The Verge"]
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "secret")
+    monkeypatch.setenv("NEWSBOT_ADMIN_ROLES", "Editors, 1234")
+    monkeypatch.setenv("NEWSBOT_ANSWER_CHANNELS", "11,12")
+    monkeypatch.setenv("NEWSBOT_DEV_GUILD_ID", "99")
+    settings = BotSettings(_env_file=None)
+    assert settings.token() == "secret" and "secret" not in repr(settings)
+    assert settings.admin_roles == ["Editors", "1234"]
+    assert settings.answer_channels == [11, 12] and settings.dev_guild_id == 99
+
+
+def test_every_setting_is_in_env_example():
+    from pathlib import Path
+
+    from index.config import Settings
+
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    names = ["DISCORD_TOKEN"] + [f"NEWSBOT_{n.upper()}" for n in Settings.model_fields]
+    names += [f"NEWSBOT_{n.upper()}" for n in BotSettings.model_fields if n != "discord_token"]
+    missing = [n for n in names if f"{n}=" not in example]
+    assert not missing
+
+
+def test_known_errors_have_short_messages_and_unknown_ones_none():
+    assert "try again in 3 s" in message_for(Busy(2.2, "busy"))
+    assert "Manage Server" in message_for(NotAdmin())
+    assert "already running" in message_for(ReindexBusy("x"))
+    assert message_for(UserFacingError("Pick one.")) == "Pick one."
+    wrapped = discord.app_commands.CommandInvokeError.__new__(discord.app_commands.CommandInvokeError)
+    wrapped.original = UserFacingError("Inner.")
+    assert message_for(wrapped) == "Inner."
+    assert message_for(RuntimeError("boom")) is None and "something went wrong" in APOLOGY
+
+
+class Role:
+    def __init__(self, id: int, name: str):
+        self.id, self.name = id, name
+
+
+class Member:
+    def __init__(self, *roles: Role):
+        self.roles = list(roles)
+
+
+def test_admin_rights():
+    none = discord.Permissions.none()
+    assert is_admin(Member(), discord.Permissions(manage_guild=True), [])
+    assert is_admin(Member(), discord.Permissions(administrator=True), [])
+    assert not is_admin(Member(Role(5, "Editors")), none, [])
+    assert is_admin(Member(Role(5, "Editors")), none, ["editors"])
+    assert is_admin(Member(Role(5, "Editors")), none, ["5"])
+
+
+def test_ingest_summary_and_progress_state():
+    report = IngestReport(added=2, skipped=[Skipped("https://x", "not found")])
+    assert ingest_summary(report).splitlines() == [
+        "Ingested: 2 added, 0 updated, 0 duplicates, 1 skipped.",
+        "• skipped <https://x>: not found",
+    ]
+    state = ProgressState()
+    state("reindex", 3, 10)
+    assert state.latest == ("reindex", 3, 10)
+
+
+def test_feedback_and_question_stats(engine):
+    store = engine.store
+    feedback.record_feedback(store, message_id=1, user_id=2, question="q", vote=1)
+    feedback.record_feedback(store, message_id=1, user_id=2, question="q", vote=-1)  # replaces
+    feedback.record_feedback(store, message_id=1, user_id=3, question="q", vote=1)
+    assert feedback.feedback_counts(store) == (1, 1)
+    with pytest.raises(ValueError):
+        feedback.record_feedback(store, message_id=1, user_id=2, question="q", vote=0)
+    assert feedback.question_stats(store) == feedback.QuestionStats(0, 0, None, None, None)
+    for i in range(1, 101):
+        feedback.record_question(store, question=f"q{i}", abstained=i % 10 == 0, latency_ms=float(i))
+    stats = feedback.question_stats(store)
+    assert (stats.answered, stats.abstained) == (90, 10)
+    assert (stats.p50_ms, stats.p90_ms, stats.p99_ms) == (50.0, 90.0, 99.0)
+
+
+def test_sync_state_round_trip(tmp_path):
+    assert read_sync_state(tmp_path) == {}
+    write_sync_state(tmp_path / "d", {"global": payload_hash([{"name": "ask"}])})
+    assert read_sync_state(tmp_path / "d")["global"] == payload_hash([{"name": "ask"}])
+    assert payload_hash([{"a": 1, "b": 2}]) == payload_hash([{"b": 2, "a": 1}])
+
+
+async def test_every_extension_loads_and_commands_are_unique(engine, tmp_path):
+    modules = {f"bot.cogs.{m.name}" for m in pkgutil.iter_modules(bot.cogs.__path__)}
+    assert modules == set(EXTENSIONS)
+    async with NewsBot(engine=engine, settings=bot_settings(), data_dir=tmp_path) as client:
+        for extension in EXTENSIONS:
+            await client.load_extension(extension)
+        assert set(client.extensions) == set(EXTENSIONS)
+        keys = [(c.name, type(c).__name__) for c in client.tree.get_commands()]
+        assert len(keys) == len(set(keys))
+        for extension in EXTENSIONS:
+            await client.unload_extension(extension)
+        assert not client.tree.get_commands()
+
+
+def test_python_m_bot_without_a_token_says_how_to_get_one(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "DISCORD_TOKEN" in done.stderr and "discord.com/developers/applications" in done.stderr
