@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .embedders import DEFAULT_BACKEND
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -21,6 +23,15 @@ class Settings(BaseSettings):
     )
     device: str = Field("cpu", description="torch device for the embedding model.")
     embed_batch_size: int = Field(32, ge=1)
+    embed_backend: str = Field(
+        DEFAULT_BACKEND,
+        description="How the embedding model runs: torch (sentence-transformers fp32), onnx (fp32), "
+        "onnx-int8 (int8, cosine ≥ 0.99 to fp32, the fastest measured) or openvino (fp32). Vectors of "
+        "onnx-int8 are keyed apart from fp32 ones: changing to or from it needs `newsbot reindex`.",
+    )
+    embed_cache_dir: Path | None = Field(
+        None, description="Where exported embedding graphs are kept; default <data_dir>/models."
+    )
     chunk_tokens: int = Field(
         0, ge=0, description="Largest chunk in model tokens; 0 means the model's own maximum input."
     )
@@ -29,7 +40,17 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, gt=0, description="Largest page, feed or file read.")
     fetch_linked: bool = Field(True, description="Fetch the full page when a feed entry is a teaser.")
     user_agent: str = Field("newsbot/0.1 (news indexing bot; +https://github.com/newsbot/newsbot)")
-    max_passages_per_article: int = Field(2, ge=1, description="Cap on one article's passages in results.")
+    max_passages_per_article: int = Field(
+        4, ge=1, description="Cap on one article's passages in results (4: best measured, docs/retrieval.md)."
+    )
+    llm_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "
+        "unset means extractive answers only.",
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the generative endpoint.")
+    llm_api_key: str | None = Field(None, description="Bearer token for the generative endpoint, if any.")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds before a generative answer gives up.")
 
     @property
     def db_path(self) -> Path:

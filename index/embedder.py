@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .config import DEFAULT_MODEL
+from .embedders import DEFAULT_BACKEND, check_backend
 
 log = logging.getLogger(__name__)
 
@@ -78,5 +79,29 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded]
 
 
-def load_embedder(name: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 32) -> Embedder:
-    return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
+def load_embedder(
+    name: str = DEFAULT_MODEL,
+    *,
+    device: str = "cpu",
+    batch_size: int = 32,
+    backend: str = DEFAULT_BACKEND,
+    cache_dir: Path | None = None,
+) -> Embedder:
+    """The one way to build an embedder. `backend` is one of `index.embedders.BACKENDS`: `torch` is
+    plain sentence-transformers fp32; the others run a graph exported once into `cache_dir` (default
+    ~/.cache/newsbot/embedders). A non-CPU `device` always uses torch."""
+    backend = check_backend(backend)
+    if backend == "torch" or device != "cpu":
+        return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
+    from .embedders.export import default_cache_dir
+    from .embedders.onnx import GraphEmbedder
+
+    path = Path(resolve_model_path(name))
+    if not path.exists():
+        # A hub model name: sentence-transformers resolves it (from its cache when offline); the
+        # graph backends only build from a local folder.
+        log.info("model %r is not a local folder: using the torch backend", name)
+        return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
+    return GraphEmbedder(
+        name, path, backend, cache_dir=cache_dir or default_cache_dir(), batch_size=batch_size
+    )

@@ -57,7 +57,13 @@ class Engine:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = load_embedder(s.model, device=s.device, batch_size=s.embed_batch_size)
+            self._embedder = load_embedder(
+                s.model,
+                device=s.device,
+                batch_size=s.embed_batch_size,
+                backend=s.embed_backend,
+                cache_dir=s.embed_cache_dir or s.data_dir / "models",
+            )
         return self._embedder
 
     @property
@@ -192,7 +198,9 @@ class Engine:
             self.vectors.save(self.settings.index_dir)
         return True
 
-    def _index_articles(self, articles: list[Article], index: VectorIndex, *, reuse: bool = True) -> None:
+    def _index_articles(
+        self, articles: list[Article], index: VectorIndex | None, *, reuse: bool = True
+    ) -> None:
         """(Re)build the passages of these articles, each swapped in one transaction."""
         passager = self.passager
         for article in articles:
@@ -200,6 +208,8 @@ class Engine:
             chunks = passager.chunk(article.title, article.body)
             vectors = passager.embed_chunks(article.title, chunks, reuse=reuse)
             new_ids = self.store.replace_chunks(article, chunks, vectors)
+            if index is None:
+                continue
             index.remove(np.array(old, dtype=np.int64))
             if chunks:
                 index.add(np.array(new_ids), np.stack([vectors[c.embed_key] for c in chunks]))
@@ -221,7 +231,9 @@ class Engine:
             with self._write_lock:
                 pending = self.store.articles() if full else self.store.articles_without_chunks()
                 for done, article in enumerate(pending, start=1):
-                    self._index_articles([article], self.vectors, reuse=not full)
+                    # The fresh index below is built from every passage: the live one is left alone
+                    # (it may even belong to another model).
+                    self._index_articles([article], None, reuse=not full)
                     progress("chunk", done, len(pending))
                 rows = list(self.store.chunk_embed_keys())
                 fresh = VectorIndex(e.name, e.dimension)

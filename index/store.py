@@ -283,7 +283,9 @@ class Store:
         marks = ",".join("?" * len(chunk_ids))
         sql = (
             "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks}) AND {where}"
+            # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
+            # their articles by primary key.
+            f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks}) AND {where}"
         )
         with self.lock:
             return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
@@ -415,10 +417,27 @@ _MONTHS = [
 ]
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 query that ORs the question's words, each quoted, so user text can never be FTS syntax."""
+# Function words that carry no topic: BM25 gives them almost no weight anyway, but an OR over them
+# matches nearly every passage, which makes FTS slow. Kept when a question has nothing else.
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def fts_query(text: str, stopwords: frozenset[str] = STOPWORDS) -> str:
+    """An FTS5 query that ORs the question's words, each quoted, so user text can never be FTS syntax.
+
+    Stopwords are left out unless the question has no other word."""
     words = [w for w in _WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+    content = [w for w in words if w not in stopwords] or words
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(content))
 
 
 def _date_words(published: str | None) -> str:

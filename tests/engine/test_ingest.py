@@ -203,3 +203,15 @@ def test_vectors_are_normalised_and_keyed_by_chunk_id(engine: Engine):
     (vector,) = stored.values()
     assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
     assert engine.vectors.search(vector, 1)[0][0] == chunk.id
+
+
+def test_full_reindex_after_a_model_change_rebuilds_with_the_new_model(settings, hash_embedder):
+    from ..embedders import HashEmbedder
+
+    with Engine(settings, embedder=hash_embedder) as first:
+        first.ingest_items([draft()])
+    with Engine(settings, embedder=HashEmbedder(name="other-model")) as other:
+        report = other.reindex(full=True)
+        assert report.embedded == report.chunks > 0
+        assert other.stats()["model"] == "other-model"
+        assert other.search("council budget", k=1)

@@ -1,0 +1,473 @@
+"""Performance benchmark: embedding backends, ingest, reindex, search/ask latency by scale, memory, cold
+start and event-loop stalls — printed as one Markdown table for docs/performance.md.
+
+    python benchmarks/perf.py                      # default: a few minutes on 2 cores, 10k passages
+    python benchmarks/perf.py --scales 10k,100k    # add larger scales (100k: ~15 min more)
+    python benchmarks/perf.py --scales 1m          # 1M passages (long: HNSW build + synthetic ingest)
+    python benchmarks/perf.py --only embed         # one section: embed, ingest, reindex, scale, cold, stall
+
+Ratios are measured in the same run: backends are timed in alternating rounds on the same passages, so
+a busy machine slows both alike. Embedding and ingest use the bundled news (`news/articles.jsonl`).
+Scale runs use SYNTHETIC passages — bodies mixed from sentences of the bundled news, vectors clustered
+around real passage embeddings — ingested through the real pipeline (chunking, SQLite, FTS5, dedupe)
+with a synthetic-vector embedder; queries are embedded by the real model. Recall@10 compares the
+index kind chosen for that size with exact search on the same vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a clean clone
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from index.config import Settings  # noqa: E402
+from index.embedder import load_embedder  # noqa: E402
+from index.embedders import DEFAULT_BACKEND  # noqa: E402
+from index.engine import Engine  # noqa: E402
+from index.models import ArticleDraft  # noqa: E402
+
+NEWS = ROOT / "news" / "articles.jsonl"
+QUESTIONS = [
+    "What did the central bank decide about interest rates?",
+    "Who won the election?",
+    "What happened with the storm?",
+    "What are companies saying about artificial intelligence?",
+    "Which team won the match?",
+    "What did the president say about trade?",
+    "How are energy prices changing?",
+    "What is the latest on the war?",
+]
+ROWS: list[tuple[str, str, str]] = []  # (measure, value, note)
+
+
+def row(measure: str, value: str, note: str = "") -> None:
+    ROWS.append((measure, value, note))
+    print(f"  {measure}: {value}" + (f"  ({note})" if note else ""), flush=True)
+
+
+def articles() -> list[dict]:
+    return [json.loads(line) for line in NEWS.read_text().splitlines() if line.strip()]
+
+
+def draft(record: dict) -> ArticleDraft:
+    return ArticleDraft(
+        body=record["body"],
+        origin=record["id"],
+        title=record.get("title"),
+        source=record.get("source"),
+        url=record.get("url"),
+        published=record.get("published"),
+    )
+
+
+def passages(limit: int, words: int = 170) -> list[str]:
+    """Title + ~230-token body slices, as the index embeds them."""
+    out = []
+    for record in articles():
+        body = record["body"].split()
+        for start in range(0, len(body), words):
+            out.append(f"{record.get('title') or ''}\n{' '.join(body[start : start + words])}")
+    return out[:limit]
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+CACHE: dict[str, Path] = {}  # the exported models, shared by every data folder of the run
+
+
+def settings_for(data_dir: Path, backend: str) -> Settings:
+    return Settings(
+        data_dir=data_dir, embed_backend=backend, embed_cache_dir=CACHE.get("dir"), _env_file=None
+    )
+
+
+# -- embedding ----------------------------------------------------------------------------------
+
+
+def bench_embed(args, cache_dir: Path) -> None:
+    print(f"\n## Embedding: {args.backend} against plain sentence-transformers fp32 (torch)", flush=True)
+    texts = passages(args.passages)
+    load_embedder(backend=args.backend, cache_dir=cache_dir)  # exports on first use, not timed
+    started = time.perf_counter()
+    fast = load_embedder(backend=args.backend, cache_dir=cache_dir)
+    fast_load = time.perf_counter() - started
+    started = time.perf_counter()
+    ref = load_embedder(backend="torch")
+    torch_load = time.perf_counter() - started
+    runners = {"torch": ref, args.backend: fast}
+    for embedder in runners.values():
+        embedder.embed(texts[:4])  # warm up
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    vectors = {}
+    for _ in range(args.rounds):  # alternate, so machine noise hits both
+        for name, embedder in runners.items():
+            started = time.perf_counter()
+            vectors[name] = embedder.embed(texts)
+            times[name].append(time.perf_counter() - started)
+    rate = {name: len(texts) / min(t) for name, t in times.items()}
+    cosine = np.sum(vectors["torch"] * vectors[args.backend], axis=1)
+    queries = {name: [] for name in runners}
+    for _ in range(3):
+        for question in QUESTIONS:
+            for name, embedder in runners.items():
+                started = time.perf_counter()
+                embedder.embed([question])
+                queries[name].append(time.perf_counter() - started)
+    tokens = np.mean(ref.count_tokens(texts))
+    same_tokens = fast.count_tokens(texts) == ref.count_tokens(texts)
+    note = f"{len(texts)} news passages of ~{tokens:.0f} tokens, best of {args.rounds} alternating rounds"
+    row("torch fp32 passages/s", f"{rate['torch']:.1f}", note)
+    row(f"{fast.name} passages/s", f"{rate[args.backend]:.1f}", "default backend")
+    row("embedding speed-up vs torch fp32", f"{rate[args.backend] / rate['torch']:.2f}×", "same run")
+    row("cosine to fp32 (min / mean)", f"{cosine.min():.4f} / {cosine.mean():.4f}", "same passages")
+    row("identical token counts", str(same_tokens))
+    q_t, q_f = statistics.median(queries["torch"]), statistics.median(queries[args.backend])
+    row("query embedding p50 torch / default", f"{ms(q_t)} / {ms(q_f)}", f"{q_t / q_f:.1f}× faster")
+    row("model load torch / default", f"{torch_load:.1f} s / {fast_load:.1f} s", "in-process, warm cache")
+
+
+# -- ingest and reindex on the bundled news -------------------------------------------------------
+
+
+def bench_ingest(args, work: Path) -> Path:
+    print("\n## Ingest and reindex on the bundled news", flush=True)
+    data = work / "news-data"
+    records = articles()
+    engine = Engine(settings_for(data, args.backend))
+    embedder = engine.embedder
+    counting = CountingEmbedder(embedder)
+    engine._embedder = counting  # time spent in the model, to subtract
+    engine.vectors  # noqa: B018 - load (empty) before timing
+    started = time.perf_counter()
+    engine.ingest_items(draft(r) for r in records)
+    total = time.perf_counter() - started
+    chunks = engine.vectors.count
+    texts = counting.texts
+    started = time.perf_counter()
+    for i in range(0, len(texts), 64):
+        embedder.embed(texts[i : i + 64])
+    raw = time.perf_counter() - started
+    row("ingest articles/s", f"{len(records) / total:.2f}", f"{len(records)} articles, {chunks} chunks")
+    row("ingest chunks/s", f"{chunks / total:.2f}", "end to end: chunk, dedupe, embed, SQLite, FAISS")
+    row(
+        "ingest overhead over the raw model",
+        f"{(total - raw) / raw * 100:.1f} %",
+        f"ingest {total:.1f} s vs embedding the same texts alone {raw:.1f} s",
+    )
+    started = time.perf_counter()
+    report = engine.reindex(full=True)
+    full = time.perf_counter() - started
+    started = time.perf_counter()
+    report2 = engine.reindex()
+    unchanged = time.perf_counter() - started
+    row(
+        "reindex unchanged corpus / full build",
+        f"{ms(unchanged)} / {full:.1f} s",
+        f"{unchanged / full * 100:.2f} % (embedded {report2.embedded} vs {report.embedded})",
+    )
+    engine.close()
+    return data
+
+
+class CountingEmbedder:
+    def __init__(self, inner):
+        self.inner, self.texts = inner, []
+        self.name, self.dimension, self.max_tokens = inner.name, inner.dimension, inner.max_tokens
+
+    def embed(self, texts):
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+
+# -- cold start and event loop ------------------------------------------------------------------
+
+
+def bench_cold(args, data: Path) -> None:
+    print("\n## Cold start (fresh process, warm OS cache)", flush=True)
+    answer_script = (
+        f"import time; t=time.perf_counter(); import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from index.config import Settings; from index.engine import Engine\n"
+        f"e = Engine(Settings(data_dir={str(data)!r}, embed_backend={args.backend!r}, "
+        f"embed_cache_dir={str(CACHE['dir'])!r}, _env_file=None))\n"
+        f"try:\n    from index.answers.ask import answer; answer(e, {QUESTIONS[0]!r})\n"
+        f"except ImportError:\n    e.search({QUESTIONS[0]!r})\n"
+        "print(time.perf_counter()-t)\n"
+    )
+    seconds = _timed_process(answer_script)
+    row(f"cold start to first answer ({args.backend})", f"{seconds:.1f} s", "bundled news, index on disk")
+    load_script = (
+        "import time; t=time.perf_counter(); import sys; sys.path.insert(0, %r)\n"
+        "from index.embedder import load_embedder\n"
+        "load_embedder(backend=%r, cache_dir=__import__('pathlib').Path(%r)).embed(['a question'])\n"
+        "print(time.perf_counter()-t)\n"
+    )
+    loads = {
+        backend: _timed_process(load_script % (str(ROOT), backend, str(CACHE["dir"])))
+        for backend in dict.fromkeys([args.backend, "torch"])
+    }
+    row(
+        f"model load + first query, {args.backend} / torch",
+        " / ".join(f"{v:.1f} s" for v in loads.values()),
+        "fresh process each",
+    )
+
+
+def _timed_process(code: str) -> float:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode or not out.stdout.strip():
+        print(out.stderr[-2000:], file=sys.stderr)
+        return float("nan")
+    return float(out.stdout.split()[-1])
+
+
+def bench_stall(args, data: Path) -> None:
+    print("\n## Event loop while a full reindex runs in a thread", flush=True)
+    engine = Engine(settings_for(data, args.backend))
+    engine.vectors  # noqa: B018
+
+    async def main() -> tuple[float, int]:
+        worst, ticks, running = 0.0, 0, True
+
+        async def ticker() -> None:
+            nonlocal worst, ticks
+            while running:
+                before = time.perf_counter()
+                await asyncio.sleep(0.005)
+                worst = max(worst, time.perf_counter() - before - 0.005)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(args.idle)  # the machine's own noise, with nothing else running
+        idle, worst = worst, 0.0
+        await asyncio.to_thread(engine.reindex, full=True)
+        running = False
+        await task
+        return idle, worst, ticks
+
+    idle, worst, ticks = asyncio.run(main())
+    engine.close()
+    row("event loop longest stall during full reindex", ms(worst), f"{ticks} ticks of 5 ms")
+    row("event loop longest stall, idle baseline", ms(idle), f"{args.idle:.0f} s with no work, same loop")
+
+
+# -- scale: synthetic corpora -------------------------------------------------------------------
+
+
+class SyntheticEmbedder:
+    """Real token counts; vectors clustered around real passage embeddings (deterministic per text)."""
+
+    def __init__(self, real, centres: np.ndarray):
+        self.real, self.centres = real, centres
+        self.name, self.dimension, self.max_tokens = real.name, real.dimension, real.max_tokens
+
+    def embed(self, texts):
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rng = np.random.default_rng(zlib.crc32(text.encode()))
+            a, b = self.centres[rng.integers(0, len(self.centres), 2)]
+            v = a + 0.35 * b + 0.045 * rng.standard_normal(self.dimension)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+    def count_tokens(self, texts):
+        return self.real.count_tokens(texts)
+
+
+def synthetic_drafts(seed: int = 7):
+    """Endless synthetic articles of about one passage each: sentences of the bundled news, shuffled."""
+    rng = random.Random(seed)
+    sentences = [s.strip() + "." for r in articles() for s in r["body"].split(".") if len(s.split()) > 5]
+    sources = ["Wire", "Daily", "Herald", "Times", "Post", "Ledger", "Gazette"]
+    n = 0
+    while True:
+        body = " ".join(rng.choice(sentences) for _ in range(rng.randint(5, 8)))
+        n += 1
+        yield ArticleDraft(
+            body=f"Synthetic article {n}. {body}",
+            origin=f"synthetic-{n}",
+            title=f"Synthetic story {n}: {' '.join(body.split()[:8])}",
+            source=sources[n % len(sources)],
+            url=f"https://example.invalid/{n}",
+            published=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}",
+        )
+
+
+def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None:
+    print(f"\n## {scale:,} passages (synthetic text and vectors)", flush=True)
+    data = work / f"scale-{scale}"
+    synth = SyntheticEmbedder(real, centres)
+    engine = Engine(settings_for(data, args.backend), embedder=synth)
+    started = time.perf_counter()
+    drafts = synthetic_drafts()
+    while engine.vectors.count < scale:
+        missing = scale - engine.vectors.count
+        engine.ingest_items(next(drafts) for _ in range(max(1, min(2000, int(missing / 1.3)))))
+    ingest = time.perf_counter() - started
+    started = time.perf_counter()
+    engine.reindex()  # chooses the index kind for this size
+    build = time.perf_counter() - started
+    index = engine.vectors
+    row(
+        f"{scale:,}: passages / index kind",
+        f"{index.count:,} / {index.kind}",
+        f"synthetic ingest {ingest:.0f} s, reindex (index build) {build:.0f} s",
+    )
+    engine.close()
+    gc.collect()
+    engine = Engine(settings_for(data, args.backend), embedder=real)  # queries embedded by the real model
+    index = engine.vectors
+    # recall@10 of this index kind against exact search, on queries near stored passages
+    stored = index._stored_vectors()
+    rng = np.random.default_rng(1)
+    picks = rng.integers(0, len(stored), 200)
+    queries = stored[picks] + 0.035 * rng.standard_normal((200, stored.shape[1])).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    labels = index.ids()
+    recall = []
+    vector_times = []
+    for q in queries:
+        started = time.perf_counter()
+        got = {i for i, _ in index.search(q, 10)}
+        vector_times.append(time.perf_counter() - started)
+        scores = stored @ q
+        exact_ids = set(labels[np.argpartition(-scores, 10)[:10]].tolist()) if index.deleted == 0 else got
+        recall.append(len(got & exact_ids) / 10)
+    row(f"{scale:,}: recall@10 {index.kind} vs exact", f"{np.mean(recall):.3f}", "200 synthetic queries")
+    row(f"{scale:,}: vector search p50 / p99", f"{ms(pct(vector_times, 50))} / {ms(pct(vector_times, 99))}")
+    search_times, ask_times = [], []
+    try:
+        from index.answers.ask import answer
+    except ImportError:  # the answer module is optional for this benchmark
+        answer = None
+    questions = [*QUESTIONS, *(f"{q.rstrip('?')} this week?" for q in QUESTIONS)]
+    for question in questions[:2]:
+        engine.search(question)  # warm up
+    for _ in range(args.repeat):
+        for question in questions:
+            started = time.perf_counter()
+            engine.search(question, k=10)
+            search_times.append(time.perf_counter() - started)
+            if answer is not None:
+                started = time.perf_counter()
+                answer(engine, question)
+                ask_times.append(time.perf_counter() - started)
+    row(
+        f"{scale:,}: search p50 / p99 end to end",
+        f"{ms(pct(search_times, 50))} / {ms(pct(search_times, 99))}",
+        "embed query + vector + FTS5 + SQLite fetch",
+    )
+    if ask_times:
+        row(f"{scale:,}: ask p50 / p99", f"{ms(pct(ask_times, 50))} / {ms(pct(ask_times, 99))}", "extractive")
+    row(f"{scale:,}: peak memory (process so far)", f"{peak_mb():.0f} MB")
+    engine.close()
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        flags = Path("/proc/cpuinfo").read_text()
+        isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+        isa += " VNNI" if "avx512_vnni" in flags or "avx_vnni" in flags else ""
+        isa += " BF16" if "avx512_bf16" in flags else ""
+    except OSError:
+        isa = ""
+    return f"{cpu}, {os.cpu_count()} cores, {isa}, Python {platform.python_version()}"
+
+
+def parse_scales(text: str) -> list[int]:
+    out = []
+    for part in filter(None, text.lower().split(",")):
+        mult = 1_000_000 if part.endswith("m") else 1000 if part.endswith("k") else 1
+        out.append(int(float(part.rstrip("mk")) * mult))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, help="backend compared with torch fp32")
+    parser.add_argument("--passages", type=int, default=48, help="news passages timed per backend")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds")
+    parser.add_argument("--scales", default="10k", help="comma list of scale runs: 10k,100k,1m ('' for none)")
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle loop baseline")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the questions at each scale")
+    parser.add_argument("--only", default="", help="comma list of sections: embed,ingest,cold,stall,scale")
+    parser.add_argument("--work-dir", type=Path, help="keep data here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(",")))
+    want: Callable[[str], bool] = lambda name: not only or name in only  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="newsbot-perf-") as tmp:
+        work = args.work_dir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        cache = work / "models"
+        CACHE["dir"] = cache
+        started = time.perf_counter()
+        print(f"newsbot performance, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}", flush=True)
+        if want("embed"):
+            bench_embed(args, cache)
+        data = None
+        if want("ingest") or want("cold") or want("stall"):
+            data = bench_ingest(args, work)
+        if data and want("cold"):
+            bench_cold(args, data)
+        if data and want("stall"):
+            bench_stall(args, data)
+        if want("scale") and args.scales:
+            real = load_embedder(backend=args.backend, cache_dir=cache)
+            centres = real.embed(passages(300))
+            for scale in parse_scales(args.scales):
+                bench_scale(args, work, scale, real, centres)
+        row("peak memory (whole run)", f"{peak_mb():.0f} MB")
+        row(
+            "load average at the end (1/5/15 min)",
+            " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+            f"{os.cpu_count()} cores: above that, other work shared the machine",
+        )
+        print(
+            f"\nResults ({datetime.now(UTC):%Y-%m-%d}, {machine()}; {time.perf_counter() - started:.0f} s)\n"
+        )
+        print("| measure | value | note |\n| --- | --- | --- |")
+        for measure, value, note in ROWS:
+            print(f"| {measure} | {value} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

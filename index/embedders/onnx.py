@@ -1,0 +1,115 @@
+"""Embedders that run an exported graph (ONNX Runtime or OpenVINO) with the model's own tokenizer.
+
+No torch at run time: loading takes a fraction of a second, and token counts come from the same
+tokenizer.json that sentence-transformers uses, so chunk budgets are identical to the torch backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import embedder_name
+from .export import prepared, read_manifest
+
+
+class Tokens:
+    """The model's fast tokenizer: batches padded to their longest text, truncated like the model."""
+
+    def __init__(self, tokenizer_file: Path, manifest: dict):
+        from tokenizers import Tokenizer
+
+        self.encoder = Tokenizer.from_file(str(tokenizer_file))
+        self.encoder.enable_truncation(int(manifest["max_seq_length"]))
+        self.encoder.enable_padding(pad_id=int(manifest.get("pad_id", 0)))
+        self.counter = Tokenizer.from_file(str(tokenizer_file))
+        self.counter.no_truncation()
+        self.counter.no_padding()
+
+    def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        encoded = self.encoder.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        return ids, mask
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self.counter.encode_batch(list(texts), add_special_tokens=False)]
+
+
+class OnnxRuntimeGraph:
+    def __init__(self, path: Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        # No busy-waiting between runs: the bot's event loop and other work share the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+
+class OpenVinoGraph:
+    def __init__(self, path: Path, threads: int | None = None):
+        try:
+            import openvino as ov  # the runtime only: no model conversion tools, nothing sent anywhere
+        except ImportError as exc:
+            raise RuntimeError("the openvino backend needs the package: pip install openvino") from exc
+
+        core = ov.Core()
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
+        self.model = core.compile_model(core.read_model(str(path)), "CPU", config)
+        self.request = self.model.create_infer_request()
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        result = self.request.infer({"input_ids": ids, "attention_mask": mask})
+        return np.array(result[self.model.output(0)], dtype=np.float32, copy=True)
+
+
+class GraphEmbedder:
+    """The Embedder protocol over an exported graph. `backend` is one of onnx, onnx-int8, openvino."""
+
+    def __init__(self, model: str, model_path: Path, backend: str, *, cache_dir: Path, batch_size: int = 32):
+        folder = prepared(model_path, cache_dir, int8=backend == "onnx-int8")
+        manifest = read_manifest(folder)
+        graph = folder / "model.onnx"
+        precision = "fp32"
+        if backend == "onnx-int8":
+            int8 = manifest.get("int8", {})
+            if int8.get("file"):
+                graph, precision = folder / int8["file"], "int8"
+                self.cosine_to_fp32 = float(int8["cosine_mean"])
+        self.backend = backend if precision == "int8" or backend != "onnx-int8" else "onnx"
+        self.name = embedder_name(model, self.backend)
+        self.dimension = int(manifest["dimension"])
+        self.max_tokens = int(manifest["max_seq_length"]) - int(manifest["special_tokens"])
+        # Dynamic int8 scales activations over a whole run, so a batched text would get a vector that
+        # depends on its neighbours (and their padding). One text per run keeps each vector a function
+        # of its text alone, and measured no slower (no padding either).
+        self.batch_size = 1 if precision == "int8" else batch_size
+        self.folder = folder
+        self.tokens = Tokens(folder / "tokenizer.json", manifest)
+        self.graph = OpenVinoGraph(graph) if backend == "openvino" else OnnxRuntimeGraph(graph)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        # Longest first, in batches of similar length, so little of each batch is padding.
+        lengths = [len(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            chosen = order[start : start + self.batch_size]
+            out[chosen] = self.graph(*self.tokens.batch([texts[i] for i in chosen]))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.tokens.count(texts) if texts else []

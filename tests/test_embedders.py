@@ -1,0 +1,179 @@
+"""Embedding backends: selection by configuration, names that key the index, and agreement with fp32.
+
+The real-model tests load each backend once per session; exported graphs are kept in the user's cache
+folder (~/.cache/newsbot/embedders), so only the first run on a machine pays for the export.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.config import Settings
+from index.embedder import SentenceTransformerEmbedder, load_embedder
+from index.embedders import BACKENDS, DEFAULT_BACKEND, check_backend, embedder_name
+from index.embedders.export import default_cache_dir
+from index.engine import Engine
+from index.vectors import IndexMismatch, VectorIndex
+
+from .conftest import bundled_articles
+
+QUERIES = [
+    "What did the central bank decide about interest rates?",
+    "storm damage",
+    "Who won the election?",
+]
+EDGE_TEXTS = ["", " ", "naïve café — “quoted” text", "emoji 🎉🎉 and CJK 東京", "a" * 3000, "x\n\ny\tz"]
+
+
+def news_passages(count: int = 8, words: int = 170) -> list[str]:
+    out = []
+    for record in bundled_articles()[::7]:
+        body = record["body"].split()
+        out.append(f"{record.get('title') or ''}\n{' '.join(body[:words])}")
+    return out[:count]
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    return load_embedder(backend="torch")
+
+
+@pytest.fixture(scope="session")
+def int8_embedder():
+    return load_embedder(backend="onnx-int8", cache_dir=default_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder():
+    return load_embedder(backend="onnx", cache_dir=default_cache_dir())
+
+
+# -- configuration and names (no model) ----------------------------------------------------------
+
+
+def test_names_carry_the_backend_only_when_vectors_differ():
+    assert embedder_name("all-MiniLM-L6-v2", "torch") == "all-MiniLM-L6-v2"
+    assert embedder_name("all-MiniLM-L6-v2", "onnx") == "all-MiniLM-L6-v2"
+    assert embedder_name("all-MiniLM-L6-v2", "openvino") == "all-MiniLM-L6-v2"
+    assert embedder_name("all-MiniLM-L6-v2", "onnx-int8") == "all-MiniLM-L6-v2@onnx-int8"
+
+
+def test_unknown_backend_is_refused():
+    assert check_backend(" ONNX-int8 ") == "onnx-int8"
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        load_embedder(backend="tensorrt")
+
+
+def test_backend_comes_from_settings_and_environment(monkeypatch, tmp_path):
+    assert Settings(_env_file=None).embed_backend == DEFAULT_BACKEND in BACKENDS
+    monkeypatch.setenv("NEWSBOT_EMBED_BACKEND", "torch")
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    assert settings.embed_backend == "torch"
+    seen = {}
+
+    def fake_load(name, **kwargs):
+        seen.update(kwargs, name=name)
+        return object()
+
+    monkeypatch.setattr("index.engine.load_embedder", fake_load)
+    with Engine(settings) as engine:
+        engine.embedder  # noqa: B018 - built on first use
+    assert seen["backend"] == "torch"
+    assert seen["cache_dir"] == tmp_path / "data" / "models"
+    assert seen["name"] == settings.model
+
+
+def test_index_refuses_vectors_of_another_backend(tmp_path):
+    index = VectorIndex("all-MiniLM-L6-v2", 4)
+    index.add(np.array([1]), np.eye(4, dtype=np.float32)[:1])
+    index.save(tmp_path / "index")
+    with pytest.raises(IndexMismatch, match="reindex"):
+        VectorIndex.load(tmp_path / "index", "all-MiniLM-L6-v2@onnx-int8", 4)
+
+
+# -- the real model ------------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_torch_backend_is_plain_sentence_transformers(torch_embedder):
+    assert isinstance(torch_embedder, SentenceTransformerEmbedder)
+    assert torch_embedder.name == "all-MiniLM-L6-v2"
+
+
+@pytest.mark.model
+def test_int8_stays_within_cosine_099_of_fp32(torch_embedder, int8_embedder):
+    assert int8_embedder.name == "all-MiniLM-L6-v2@onnx-int8"
+    texts = news_passages() + QUERIES
+    fp32 = torch_embedder.embed(texts)
+    fast = int8_embedder.embed(texts)
+    assert fast.dtype == np.float32 and fast.shape == fp32.shape
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cosine = np.sum(fast * fp32, axis=1)
+    assert cosine.mean() >= 0.99, cosine
+    assert cosine.min() >= 0.98, cosine  # the export checks the same on 48 news passages
+    # rankings agree: each query's nearest passage is the same
+    passages = slice(0, len(texts) - len(QUERIES))
+    queries = slice(len(texts) - len(QUERIES), None)
+    assert (
+        np.argmax(fp32[queries] @ fp32[passages].T, axis=1)
+        == np.argmax(fast[queries] @ fast[passages].T, axis=1)
+    ).all()
+
+
+@pytest.mark.model
+def test_onnx_fp32_reproduces_torch(torch_embedder, onnx_embedder):
+    assert onnx_embedder.name == torch_embedder.name  # same vectors, same key
+    texts = news_passages(4) + QUERIES
+    cosine = np.sum(onnx_embedder.embed(texts) * torch_embedder.embed(texts), axis=1)
+    assert cosine.min() >= 0.9999
+
+
+@pytest.mark.model
+def test_token_counts_and_budget_are_identical(torch_embedder, int8_embedder):
+    texts = news_passages(60, words=400) + QUERIES + EDGE_TEXTS
+    assert int8_embedder.count_tokens(texts) == torch_embedder.count_tokens(texts)
+    assert int8_embedder.max_tokens == torch_embedder.max_tokens
+    assert int8_embedder.dimension == torch_embedder.dimension
+    assert int8_embedder.count_tokens([]) == []
+    assert int8_embedder.embed([]).shape == (0, int8_embedder.dimension)
+
+
+@pytest.mark.model
+def test_long_and_odd_inputs_embed(int8_embedder):
+    vectors = int8_embedder.embed(EDGE_TEXTS)
+    assert vectors.shape == (len(EDGE_TEXTS), int8_embedder.dimension)
+    assert np.isfinite(vectors).all()
+
+
+@pytest.mark.model
+def test_order_and_batching_do_not_change_vectors(int8_embedder):
+    texts = news_passages(5) + QUERIES
+    together = int8_embedder.embed(texts)
+    alone = np.stack([int8_embedder.embed([t])[0] for t in reversed(texts)])[::-1]
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@pytest.mark.model
+def test_export_is_reused(int8_embedder):
+    from index.embedders.export import prepared, read_manifest
+
+    folder = int8_embedder.folder
+    stamp = (folder / "manifest.json").stat().st_mtime_ns
+    model_path = read_manifest(folder)["model_path"]
+    from pathlib import Path
+
+    assert prepared(Path(model_path), folder.parent, int8=True) == folder
+    assert (folder / "manifest.json").stat().st_mtime_ns == stamp
+    int8 = read_manifest(folder)["int8"]
+    assert int8["cosine_mean"] >= 0.99 and int8["cosine_min"] >= 0.98
+
+
+@pytest.mark.model
+def test_openvino_backend_reproduces_fp32(torch_embedder):
+    pytest.importorskip("openvino")
+    embedder = load_embedder(backend="openvino", cache_dir=default_cache_dir())
+    assert embedder.name == torch_embedder.name
+    texts = news_passages(3) + QUERIES
+    cosine = np.sum(embedder.embed(texts) * torch_embedder.embed(texts), axis=1)
+    assert cosine.min() >= 0.999
