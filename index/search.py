@@ -1,25 +1,50 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused, capped per article."""
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused, boosted, capped per article.
+
+1. The question is parsed (`index.query`) for the outlets and days it names.
+2. Candidates come from one BM25 search over passages (with their article's title, outlet and date; the
+   named outlets and dates left out of the query) and one embedding search. For each named outlet the
+   same lists, restricted to that outlet, are fused again on their own, so a question about what several
+   outlets reported gets each outlet's best passages at full strength.
+3. Each list's scores are normalised (top = 1) and summed with weights; passages of a named outlet or
+   published within a day of a named day get a bonus.
+4. Passages are picked best first, at most `per_article` per article (optionally a passage already picked
+   from the same article lowers that article's next ones).
+
+The defaults are the best measured on the MultiHop-RAG dev questions (docs/retrieval.md).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from .embedder import Embedder
 from .models import Hit
+from .query import ParsedQuery, parse_query
 from .store import Filters, Store
 from .vectors import VectorIndex
+
+Ranked = list[tuple[int, float]]
+DEEP = 10  # with outlet searches, candidate lists are this many times deeper, then viewed per outlet
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Scores are normalised per list (top score = 1) and combined; lexical is stronger on news."""
+    """How candidate lists are combined. The defaults are the best measured configuration
+    (docs/retrieval.md)."""
 
-    lexical: float = 0.6
-    dense: float = 0.4
+    lexical: float = 0.7
+    dense: float = 0.3
     candidates: int = 100
+    outlet_searches: int = 4  # named outlets that get their own restricted search (0: none)
+    outlet_weight: float = 1.0  # weight of the per-outlet lists against the global one
+    outlet_boost: float = 0.2  # bonus for a passage of an outlet the question names
+    date_boost: float = 0.4  # bonus for a passage published on (or a day off) a day the question names
+    same_article: float = 0.0  # penalty for each passage already picked from the same article
+    strip_mentions: bool = True  # leave named outlets and dates out of the BM25 query (boosts cover them)
 
 
 def hybrid_search(
@@ -30,24 +55,60 @@ def hybrid_search(
     embedder: Embedder | None,
     k: int = 10,
     filters: Filters | None = None,
-    per_article: int = 2,
+    per_article: int = 4,
     weights: FusionWeights | None = None,
+    parsed: ParsedQuery | None = None,
 ) -> list[Hit]:
     filters = filters or Filters()
     weights = weights or FusionWeights()
-    lexical = store.lexical(query, weights.candidates, filters)
-    dense: list[tuple[int, float]] = []
+    if parsed is None:
+        needs_outlets = weights.outlet_searches or weights.outlet_boost
+        outlets = [s["source"] for s in store.sources()] if needs_outlets else []
+        parsed = parse_query(query, outlets)
+    vector = None
     if vectors is not None and embedder is not None and vectors.count:
+        vector = embedder.embed([query])[0]
+    depth = weights.candidates * (DEEP if weights.outlet_searches else 1)
+    lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
+    dense: Ranked = []
+    if vector is not None and vectors is not None:
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
-        dense = vectors.search(embedder.embed([query])[0], weights.candidates, allowed)
-    fused = fuse(lexical, dense, weights)
-    return _hits(store, fused, k, filters, per_article)
+        dense = vectors.search(vector, depth, allowed)
+    n = weights.candidates
+    fused = dict(fuse(lexical[:n], dense[:n], weights))
+    named = [o for o in parsed.outlets if not filters.sources or o.lower() in _lower(filters.sources)]
+    for outlet in named[: weights.outlet_searches]:
+        # The named outlet's own best passages, from the same (deeper) lists: one search, many views.
+        mine = set(store.allowed_chunk_ids(Filters(filters.since, filters.until, (outlet,))).tolist())
+        scoped = fuse(_within(lexical, mine, n), _within(dense, mine, n), weights)
+        for chunk_id, score in scoped:
+            fused[chunk_id] = max(fused.get(chunk_id, 0.0), weights.outlet_weight * score)
+    rows = store.passages(list(fused), filters)
+    scores = {cid: s + _bonus(rows[cid], parsed, weights) for cid, s in fused.items() if cid in rows}
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return _pick(store, ranked, rows, k, per_article, weights.same_article)
 
 
-def fuse(
-    lexical: list[tuple[int, float]], dense: list[tuple[int, float]], weights: FusionWeights
-) -> list[tuple[int, float]]:
-    """Weighted sum of per-list normalised scores, best first."""
+def _without_mentions(parsed: ParsedQuery) -> str:
+    """The question with the outlets and dates it names blanked out."""
+    spans = sorted(
+        [(m.start, m.end) for m in parsed.outlet_mentions] + [(d.start, d.end) for d in parsed.dates]
+    )
+    text, last = [], 0
+    for start, end in spans:
+        if start >= last:
+            text.append(parsed.text[last:start])
+            last = end
+    text.append(parsed.text[last:])
+    return " ".join(text)
+
+
+def _within(ranked: Ranked, allowed: set[int], n: int) -> Ranked:
+    return [item for item in ranked if item[0] in allowed][:n]
+
+
+def fuse(lexical: Ranked, dense: Ranked, weights: FusionWeights) -> Ranked:
+    """Weighted sum of per-list normalised scores (each list's top score = 1), best first."""
     scores: dict[int, float] = defaultdict(float)
     for results, weight in ((lexical, weights.lexical), (dense, weights.dense)):
         if not results:
@@ -58,33 +119,67 @@ def fuse(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _hits(
-    store: Store, fused: list[tuple[int, float]], k: int, filters: Filters, per_article: int
+def _bonus(row: tuple, parsed: ParsedQuery, weights: FusionWeights) -> float:
+    source, published = row[6], row[8]
+    bonus = 0.0
+    if weights.outlet_boost and source and source in parsed.outlets:
+        bonus += weights.outlet_boost
+    if weights.date_boost and published and parsed.days and _near_day(published, parsed.days):
+        bonus += weights.date_boost
+    return bonus
+
+
+def _near_day(published: str, days: tuple[str, ...], slack: int = 1) -> bool:
+    """Published within `slack` days of a named day (time zones move a story across midnight)."""
+    try:
+        when = date.fromisoformat(published[:10])
+        return any(abs((when - date.fromisoformat(d)).days) <= slack for d in days)
+    except ValueError:
+        return False
+
+
+def _lower(names: tuple[str, ...]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+def _pick(
+    store: Store, ranked: Ranked, rows: dict[int, tuple], k: int, per_article: int, same_article: float
 ) -> list[Hit]:
-    rows = store.passages([chunk_id for chunk_id, _ in fused], filters)
+    """Best first; each passage already picked from an article lowers that article's next ones."""
+    picked: list[tuple[int, float]] = []
     per: dict[str, int] = defaultdict(int)
-    hits: list[Hit] = []
-    for chunk_id, score in fused:
-        row = rows.get(chunk_id)
-        if row is None or per[row[1]] >= per_article:
-            continue  # filtered out, removed meanwhile, or its article already has enough passages
-        per[row[1]] += 1
-        _, article_id, start, end, text, title, source, url, published = row
-        hits.append(
-            Hit(
-                chunk_id=chunk_id,
-                article_id=article_id,
-                title=title,
-                source=source,
-                url=url,
-                published=published,
-                excerpt=text,
-                start=start,
-                end=end,
-                score=float(np.float32(score)),
-                also_reported_by=tuple(store.outlets_of(article_id)),
-            )
-        )
-        if len(hits) >= k:
+    pending = list(ranked)
+    while pending and len(picked) < k:
+        best_i, best = -1, -np.inf
+        for i, (chunk_id, score) in enumerate(pending):
+            article = rows[chunk_id][1]
+            if per[article] >= per_article:
+                continue
+            adjusted = score - same_article * per[article]
+            if adjusted > best:
+                best_i, best = i, adjusted
+            if not same_article:
+                break  # plain score order: the first allowed one is the best
+        if best_i < 0:
             break
-    return hits
+        chunk_id, score = pending.pop(best_i)
+        per[rows[chunk_id][1]] += 1
+        picked.append((chunk_id, best))
+    return [_hit(store, rows[chunk_id], score) for chunk_id, score in picked]
+
+
+def _hit(store: Store, row: tuple, score: float) -> Hit:
+    chunk_id, article_id, start, end, text, title, source, url, published = row
+    return Hit(
+        chunk_id=chunk_id,
+        article_id=article_id,
+        title=title,
+        source=source,
+        url=url,
+        published=published,
+        excerpt=text,
+        start=start,
+        end=end,
+        score=float(np.float32(score)),
+        also_reported_by=tuple(store.outlets_of(article_id)),
+    )
