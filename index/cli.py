@@ -244,3 +244,7 @@ def main() -> None:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     app()
+
+
+from . import answer_cli  # noqa: E402,F401
+from .run_cli import run  # noqa: E402,F401  (registers `newsbot run`)

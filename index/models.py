@@ -141,6 +141,7 @@ class Point:
 
     text: str
     citations: tuple[int, ...]
+    heading: str | None = None  # a period digest's story headline, on the first point of each story
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,13 @@ class Summary:
 
     def to_json(self) -> dict:
         return {
-            "points": [{"text": p.text, "citations": list(p.citations)} for p in self.points],
+            "points": [_point_json(p) for p in self.points],
             "citations": [c.to_json() for c in self.citations],
         }
+
+
+def _point_json(p: Point) -> dict:
+    data: dict = {"text": p.text, "citations": list(p.citations)}
+    if p.heading:
+        data["heading"] = p.heading
+    return data

@@ -1,0 +1,265 @@
+"""Sentence scoring and selection: the few sentences that best answer a question, not repeating
+each other, with the same fact from several outlets folded into one point."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..embedder import Embedder
+from .candidates import Sentence
+from .terms import TermStats, content_terms, entities, words
+
+log = logging.getLogger(__name__)
+
+MAX_POINTS = 4
+PER_ARTICLE = 2  # at most this many points from one article
+SAME_FACT = 0.86  # cosine above which two sentences of different articles state the same fact
+REDUNDANT = 0.75  # cosine above which a sentence adds nothing to one already chosen
+RELATIVE_FLOOR = 0.72  # a point must score at least this share of the best sentence's score
+TOPIC_FLOOR = 0.6  # a topic summary ranges wider than an answer
+# Weights of a sentence's score, tuned on MultiHop-RAG dev (docs/answers.md): similarity to the question,
+# its rare words, the passage's search score, names the question lacks (the answer to "which company
+# ...?" is a name) and nearness to the article's lead (news puts key facts first).
+WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 0.1}
+# Which sentences are worth embedding at all: the question's rare words in the sentence or its title,
+# and the passage's search score.
+PREFILTER = {"lexical": 0.3, "passage": 0.1, "title": 0.1}
+MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the cheap scores, are cut
+CACHE_SIZE = 20_000  # sentence vectors kept in memory (about 30 MB at 384 dimensions)
+
+_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of texts, reusing those computed recently (sentences recur across questions)."""
+    keys = [(embedder.name, t) for t in texts]
+    with _cache_lock:
+        missing = list(dict.fromkeys(k for k in keys if k not in _cache))
+    if missing:
+        fresh = embedder.embed([t for _, t in missing])
+        with _cache_lock:
+            for key, vector in zip(missing, fresh, strict=True):
+                _cache[key] = vector
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    with _cache_lock:
+        out = []
+        for key in keys:
+            _cache.move_to_end(key)
+            out.append(_cache[key])
+    return np.stack(out) if out else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Scored:
+    sentence: Sentence
+    score: float
+    cosine: float
+    lexical: float
+    vector: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass
+class Draft:
+    """A point being assembled: its main sentence and the same fact in other articles."""
+
+    lead: Scored
+    others: list[Scored] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [self.lead.sentence, *(o.sentence for o in self.others)]
+
+
+def stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}
+
+
+def lexical_overlap(query_weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of the query's terms found in the text."""
+    total = sum(query_weights.values())
+    if not total:
+        return 0.0
+    present = stems(text)
+    return sum(w for t, w in query_weights.items() if stem(t) in present) / total
+
+
+def query_weights(query: str, stats: TermStats | None) -> dict[str, float]:
+    terms = content_terms(query)
+    return stats.weights(terms) if stats else dict.fromkeys(terms, 1.0)
+
+
+def new_names(text: str, asked: set[str]) -> float:
+    """1 when the sentence names someone or something the question does not."""
+    return float(any(not set(words(name)) <= asked for name in entities(text)))
+
+
+def lead(position: int) -> float:
+    """News puts its key facts first: 1 for an article's first sentence, fading after."""
+    return 1.0 / (1.0 + position / 5.0) if position >= 0 else 0.0
+
+
+def score_sentences(
+    query: str,
+    sentences: Sequence[Sentence],
+    embedder: Embedder,
+    stats: TermStats | None = None,
+    *,
+    boosts: dict[str, float] | None = None,
+) -> list[Scored]:
+    """Sentences scored against the query, best first (see WEIGHTS), `boosts` added per article.
+    Only the MAX_EMBEDDED sentences most worth it (see PREFILTER) are embedded and kept."""
+    if not sentences:
+        return []
+    weights = query_weights(query, stats)
+    top_passage = max(s.passage_score for s in sentences) or 1.0
+    boosts = boosts or {}
+    lexical = [lexical_overlap(weights, s.text) for s in sentences]
+    passage = [s.passage_score / top_passage for s in sentences]
+    worth = [
+        PREFILTER["lexical"] * lex
+        + PREFILTER["passage"] * pas
+        + PREFILTER["title"] * lexical_overlap(weights, s.title)
+        + boosts.get(s.article_id, 0.0)
+        for s, lex, pas in zip(sentences, lexical, passage, strict=True)
+    ]
+    order = sorted(range(len(sentences)), key=lambda i: -worth[i])[:MAX_EMBEDDED]
+    vectors = embed_cached(embedder, [query, *(sentences[i].text for i in order)])
+    asked = set(words(query))
+    scored = []
+    for i, vec in zip(order, vectors[1:], strict=True):
+        s, cos = sentences[i], float(vec @ vectors[0])
+        value = (
+            WEIGHTS["cosine"] * cos
+            + WEIGHTS["lexical"] * lexical[i]
+            + WEIGHTS["passage"] * passage[i]
+            + WEIGHTS["names"] * new_names(s.text, asked)
+            + WEIGHTS["lead"] * lead(s.position)
+            + boosts.get(s.article_id, 0.0)
+        )
+        scored.append(Scored(s, value, cos, lexical[i], vec))
+    return sorted(scored, key=lambda x: (-x.score, x.sentence.key))
+
+
+def select(
+    scored: Sequence[Scored],
+    *,
+    max_points: int = MAX_POINTS,
+    per_article: int = PER_ARTICLE,
+    floor: float = RELATIVE_FLOOR,
+) -> list[Draft]:
+    """Greedy selection, best first: a sentence joins the point stating the same fact (if from another
+    article), is skipped if redundant, or starts a new point while it scores at least `floor` times the
+    best score (at most `per_article` points from one article)."""
+    if not scored:
+        return []
+    floor = scored[0].score * floor
+    drafts: list[Draft] = []
+    for cand in scored:
+        if cand.score < floor:
+            break
+        match = _closest(cand, drafts)
+        if match is not None:
+            draft, sim = match
+            if sim >= SAME_FACT or same_text(cand.sentence.text, draft.lead.sentence.text):
+                _fold(draft, cand)
+                continue
+            if sim >= REDUNDANT and not disagree(cand.sentence, draft.lead.sentence):
+                continue
+        if len(drafts) < max_points and _room(cand, drafts, per_article):
+            drafts.append(Draft(cand))
+    return drafts
+
+
+def _closest(cand: Scored, drafts: list[Draft]) -> tuple[Draft, float] | None:
+    best: tuple[Draft, float] | None = None
+    for draft in drafts:
+        for member in (draft.lead, *draft.others):
+            sim = float(cand.vector @ member.vector)
+            if best is None or sim > best[1]:
+                best = (draft, sim)
+    return best
+
+
+def _fold(draft: Draft, cand: Scored) -> None:
+    """Add a restatement from another article as a further source of the point."""
+    articles = {s.article_id for s in draft.sentences}
+    if cand.sentence.article_id not in articles and len(draft.others) < 3:
+        draft.others.append(cand)
+
+
+def _room(cand: Scored, drafts: list[Draft], per_article: int) -> bool:
+    same = sum(1 for d in drafts if d.lead.sentence.article_id == cand.sentence.article_id)
+    return same < per_article
+
+
+_NORM = re.compile(r"\W+")
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Near-identical wording (a wire story reprinted with small edits)."""
+    wa, wb = set(words(a)), set(words(b))
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / len(wa | wb) >= 0.8
+
+
+def numbers(text: str) -> set[str]:
+    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def disagree(a: Sentence, b: Sentence) -> bool:
+    """Two similar sentences from different outlets that state different figures."""
+    if a.article_id == b.article_id or (a.source and a.source == b.source):
+        return False
+    na, nb = numbers(a.text), numbers(b.text)
+    return bool(na and nb and na != nb)
+
+
+CONFLICT = 0.6  # cosine above which two sentences with different figures are about the same thing
+
+
+def conflicts(drafts: Sequence[Draft]) -> list[tuple[Sentence, Sentence]]:
+    """Pairs of chosen points from different outlets that give different figures for the same thing."""
+    found = []
+    for i, a in enumerate(drafts):
+        for b in drafts[i + 1 :]:
+            close = float(a.lead.vector @ b.lead.vector) >= CONFLICT
+            if close and disagree(a.lead.sentence, b.lead.sentence):
+                found.append((a.lead.sentence, b.lead.sentence))
+    return found
+
+
+def in_reading_order(drafts: list[Draft], *, newest_first: bool = False) -> list[Draft]:
+    """Points grouped by article (best article first, or newest first), in the article's own order."""
+    rank: dict[str, tuple] = {}
+    for i, d in enumerate(drafts):
+        s = d.lead.sentence
+        if s.article_id not in rank:
+            rank[s.article_id] = (_date_key(s.published), i) if newest_first else (i,)
+    return sorted(drafts, key=lambda d: (rank[d.lead.sentence.article_id], d.lead.sentence.start))
+
+
+def _date_key(published: str | None) -> int:
+    """Newest first: negated yyyymmdd, undated last."""
+    if not published:
+        return 0
+    digits = published[:10].replace("-", "")
+    return -int(digits) if digits.isdigit() else 0

@@ -1,0 +1,87 @@
+"""Summaries on the bundled real news: an article, a topic and a period, every point a cited sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.answers import summarize_article, summarize_period, summarize_topic
+from index.answers.cluster import group_stories
+from index.models import Summary
+
+pytestmark = pytest.mark.model
+
+
+def article_id(engine, url_part: str) -> str:
+    return next(a.id for a in engine.articles() if url_part in (a.url or ""))
+
+
+def assert_verbatim(engine, summary: Summary) -> None:
+    assert [c.n for c in summary.citations] == list(range(1, len(summary.citations) + 1))
+    assert {n for p in summary.points for n in p.citations} == {c.n for c in summary.citations}
+    for c in summary.citations:
+        assert engine.article(c.article_id).body[c.start : c.end] == c.excerpt
+
+
+def test_an_article_summary_quotes_its_key_sentences_in_order(news_engine) -> None:
+    aid = article_id(news_engine, "eintracht-frankfurt")
+    body = news_engine.article(aid).body
+    summary = summarize_article(news_engine, aid)
+    assert summary.kind == "article" and summary.title == news_engine.article(aid).title
+    assert 3 <= len(summary.points) <= 5
+    starts = [summary.citations[p.citations[0] - 1].start for p in summary.points]
+    assert starts == sorted(starts)
+    assert {c.article_id for c in summary.citations} == {aid}
+    assert sum(len(p.text) + 8 for p in summary.points) <= 3500
+    assert summary.citations[0].excerpt in body
+    assert any("5-1" in c.excerpt for c in summary.citations)  # the result is the lead's key fact
+    assert_verbatim(news_engine, summary)
+
+
+def test_an_unknown_article_has_no_summary(news_engine) -> None:
+    assert summarize_article(news_engine, "no-such-id") is None
+
+
+def test_a_topic_summary_covers_several_articles_without_repeating(news_engine) -> None:
+    summary = summarize_topic(news_engine, "Sam Bankman-Fried and the FTX trial")
+    articles = {c.article_id for c in summary.citations}
+    assert len(articles) >= 2 and len({c.source for c in summary.citations}) >= 2
+    for c in summary.citations:
+        assert "Bankman-Fried" in news_engine.article(c.article_id).body
+    vectors = news_engine.embedder.embed([p.text for p in summary.points])
+    sims = vectors @ vectors.T
+    assert all(sims[i, j] < 0.9 for i in range(len(sims)) for j in range(i))
+    assert_verbatim(news_engine, summary)
+
+
+def test_a_topic_the_news_does_not_cover_has_no_points(news_engine) -> None:
+    summary = summarize_topic(news_engine, "sourdough bread recipes")
+    assert summary.points == () and summary.citations == ()
+
+
+def test_a_period_digest_groups_the_weeks_stories(news_engine) -> None:
+    summary = summarize_period(news_engine, "7d", now="2023-12-20")
+    assert summary.kind == "period"
+    assert all("2023-12-14" <= c.published <= "2023-12-20" for c in summary.citations)
+    titles = {a.title for a in news_engine.articles(since="2023-12-14", until="2023-12-20")}
+    headings = [p.heading for p in summary.points if p.heading]
+    assert headings and set(headings) <= titles
+    assert summary.points[0].heading  # every story starts with its headline
+    per_story = []
+    for p in summary.points:
+        per_story.append(1) if p.heading else per_story.__setitem__(-1, per_story[-1] + 1)
+    assert max(per_story) <= 2
+    assert_verbatim(news_engine, summary)
+
+
+def test_stories_are_ordered_biggest_first(news_engine) -> None:
+    stories = group_stories(news_engine, news_engine.articles())
+    sizes = [s.size for s in stories]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] >= 2  # 60 articles include several on one subject (NFL, FTX, ...)
+    assert sum(len(s.articles) for s in stories) == len(news_engine.articles())
+
+
+def test_a_period_without_news_is_empty(news_engine) -> None:
+    summary = summarize_period(news_engine, "1d", now="2025-01-01")
+    assert summary.points == ()
+    assert "2025-01-01" in summary.title
