@@ -11,11 +11,13 @@ import numpy as np
 from ..engine import Engine
 from ..models import Article
 from .candidates import Sentence, article_sentences
-from .extract import REDUNDANT
+from .extract import REDUNDANT, embed_cached
 
 log = logging.getLogger(__name__)
 
 SAME_TOPIC = 0.55  # cosine of (title + lead) embeddings above which two articles share a topic
+LEAD_CHOICES = 3  # opening sentences of an article from which its lead is chosen
+LEAD_PREFERENCE = 0.05  # cosine given up per sentence further from the start
 
 
 @dataclass(frozen=True)
@@ -29,21 +31,40 @@ class Story:
 def group_stories(engine: Engine, articles: Sequence[Article]) -> list[Story]:
     """Greedy neighbourhood clustering: the article with most same-topic neighbours seeds a story and
     takes them; repeated on the rest. Biggest stories first, then newest."""
-    leads = [article_sentences(a)[:1] for a in articles]
-    keep = [i for i, lead in enumerate(leads) if lead]
+    opening = [article_sentences(a)[:LEAD_CHOICES] for a in articles]
+    keep = [i for i, first in enumerate(opening) if first]
     if not keep:
         return []
-    texts = [f"{articles[i].title}\n{leads[i][0].text}" for i in keep]
-    vectors = engine.embedder.embed(texts)
+    leads, vectors = _leads(engine, [articles[i] for i in keep], [opening[i] for i in keep])
     sims = vectors @ vectors.T
     stories = []
     for members in _clusters(sims):
         group = [articles[keep[i]] for i in members]
-        sentences = _story_sentences([leads[keep[i]][0] for i in members], vectors[members])
+        sentences = _story_sentences([leads[i] for i in members], vectors[members])
         size = sum(1 + len(engine.store.outlets_of(a.id)) for a in group)
         stories.append(Story(group[0].title, tuple(group), sentences, size))
     stories.sort(key=lambda s: (-s.size, _newest(s)), reverse=False)
     return stories
+
+
+def _leads(
+    engine: Engine, articles: Sequence[Article], opening: Sequence[Sequence[Sentence]]
+) -> tuple[list[Sentence], np.ndarray]:
+    """Per article, the opening sentence closest to its title (skipping boilerplate such as "X Explains is
+    a series ..."), and a vector of title and that sentence for grouping."""
+    texts = []
+    for article, first in zip(articles, opening, strict=True):
+        texts += [article.title, *(s.text for s in first)]
+    flat = embed_cached(engine.embedder, texts)
+    leads, vectors, at = [], [], 0
+    for first in opening:
+        title, candidates = flat[at], flat[at + 1 : at + 1 + len(first)]
+        at += 1 + len(first)
+        best = int(np.argmax(candidates @ title - LEAD_PREFERENCE * np.arange(len(first))))
+        leads.append(first[best])
+        vector = title + candidates[best]
+        vectors.append(vector / (np.linalg.norm(vector) or 1.0))
+    return leads, np.stack(vectors)
 
 
 def _newest(story: Story) -> str:
