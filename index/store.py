@@ -295,11 +295,17 @@ class Store:
         match = fts_query(query)
         if not match:
             return []
+        rank = "bm25(chunks_fts, 2.0, 1.5, 1.0, 1.0)"
+        if not filters.active:
+            # Only main articles have passages, so no join is needed: FTS5 ranks and limits alone.
+            sql = f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY {rank} LIMIT ?"
+            with self.lock:
+                return [(r[0], r[1]) for r in self.db.execute(sql, [match, limit])]
         where, params = filters.sql("a")
         sql = (
-            "SELECT f.rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0, 1.0) AS score FROM chunks_fts f "
+            f"SELECT f.rowid, -{rank} AS score FROM chunks_fts f "
             "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 2.0, 1.5, 1.0, 1.0) LIMIT ?"
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY {rank} LIMIT ?"
         )
         with self.lock:
             return [(r[0], r[1]) for r in self.db.execute(sql, [match, *params, limit])]
