@@ -49,6 +49,7 @@ class Engine:
         self._passager: Passager | None = None
         self._write_lock = threading.RLock()  # one writer at a time: ingest, remove, reindex
         self._reindex_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.weights = FusionWeights()
 
     # -- lifetime -------------------------------------------------------------------------------
@@ -56,15 +57,20 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            s = self.settings
-            self._embedder = load_embedder(
-                s.model,
-                device=s.device,
-                batch_size=s.embed_batch_size,
-                backend=s.embed_backend,
-                cache_dir=s.embed_cache_dir or s.data_dir / "models",
-            )
+            with self._load_lock:  # the bot's warm-up and a first question may race to load it
+                if self._embedder is None:
+                    self._embedder = self._load_embedder()
         return self._embedder
+
+    def _load_embedder(self) -> Embedder:
+        s = self.settings
+        return load_embedder(
+            s.model,
+            device=s.device,
+            batch_size=s.embed_batch_size,
+            backend=s.embed_backend,
+            cache_dir=s.embed_cache_dir or s.data_dir / "models",
+        )
 
     @property
     def passager(self) -> Passager:
