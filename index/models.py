@@ -73,17 +73,7 @@ class Hit:
     also_reported_by: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict:
-        return {
-            "article_id": self.article_id,
-            "title": self.title,
-            "source": self.source,
-            "url": self.url,
-            "published": self.published,
-            "excerpt": self.excerpt,
-            "start": self.start,
-            "end": self.end,
-            "score": round(self.score, 6),
-        }
+        return {**_quoted_passage(self), "score": round(self.score, 6)}
 
 
 @dataclass
@@ -122,17 +112,7 @@ class Citation:
     also_reported_by: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        return {
-            "n": self.n,
-            "article_id": self.article_id,
-            "title": self.title,
-            "source": self.source,
-            "url": self.url,
-            "published": self.published,
-            "excerpt": self.excerpt,
-            "start": self.start,
-            "end": self.end,
-        }
+        return {"n": self.n, **_quoted_passage(self)}
 
 
 @dataclass(frozen=True)
@@ -188,3 +168,11 @@ def _point_json(p: Point) -> dict:
     if p.heading:
         data["heading"] = p.heading
     return data
+
+
+_PASSAGE_FIELDS = ("article_id", "title", "source", "url", "published", "excerpt", "start", "end")
+
+
+def _quoted_passage(record: Hit | Citation) -> dict:
+    """The JSON fields of a quoted passage and its article, shared by search hits and citations."""
+    return {name: getattr(record, name) for name in _PASSAGE_FIELDS}
