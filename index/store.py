@@ -84,6 +84,7 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         self.db = Database(conn)
         self.lock = threading.RLock()
+        self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
         migrations.apply(self.db)
 
     def close(self) -> None:
@@ -124,6 +125,7 @@ class Store:
 
         Returns (new chunk ids, removed chunk ids)."""
         with self.lock, self.db.atomic():
+            self._sources = None
             removed = self.delete_article(replaces) if replaces else []
             self.db["articles"].insert(
                 {
@@ -227,6 +229,7 @@ class Store:
         version keeps the id, and `Engine.remove` re-ingests them when the story's main article goes.
         """
         with self.lock, self.db.atomic():
+            self._sources = None
             chunk_ids = self._delete_chunks(article_id)
             self.db.execute("DELETE FROM minhash_bands WHERE article_id = ?", [article_id])
             self.db.execute("DELETE FROM minhashes WHERE article_id = ?", [article_id])
@@ -397,13 +400,18 @@ class Store:
             }
 
     def sources(self) -> list[dict]:
-        """Outlets with their article counts and newest article date, largest first."""
+        """Outlets with their article counts and newest article date, largest first.
+
+        Every search asks for the outlet names (to spot them in the question), so the answer is kept
+        until the next write instead of grouping all articles per query."""
         with self.lock:
-            rows = self.db.execute(
-                "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
-                "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
-            ).fetchall()
-        return [{"source": r[0], "articles": r[1], "newest": r[2]} for r in rows]
+            if self._sources is None:
+                rows = self.db.execute(
+                    "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
+                    "WHERE duplicate_of IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).fetchall()
+                self._sources = [{"source": r[0], "articles": r[1], "newest": r[2]} for r in rows]
+            return [dict(row) for row in self._sources]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -215,3 +215,14 @@ def test_full_reindex_after_a_model_change_rebuilds_with_the_new_model(settings,
         assert report.embedded == report.chunks > 0
         assert other.stats()["model"] == "other-model"
         assert other.search("council budget", k=1)
+
+
+def test_outlet_list_follows_every_write(engine: Engine):
+    assert engine.store.sources() == []
+    engine.ingest_items([draft(url="https://a.example/1", source="Outlet A")])
+    assert [s["source"] for s in engine.store.sources()] == ["Outlet A"]
+    other = "The football club signed a new striker on Friday. " * 3 + "Fans celebrated outside the stadium."
+    engine.ingest_items([draft(body=other, url="https://b.example/2", source="Outlet B")])
+    assert {s["source"] for s in engine.store.sources()} == {"Outlet A", "Outlet B"}
+    engine.remove(engine.articles(sources=["Outlet A"])[0].id)
+    assert [s["source"] for s in engine.store.sources()] == ["Outlet B"]
