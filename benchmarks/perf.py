@@ -45,6 +45,7 @@ from index.embedder import load_embedder  # noqa: E402
 from index.embedders import DEFAULT_BACKEND  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.models import ArticleDraft  # noqa: E402
+from index.sources.records import record_to_draft  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
 QUESTIONS = [
@@ -70,14 +71,10 @@ def articles() -> list[dict]:
 
 
 def draft(record: dict) -> ArticleDraft:
-    return ArticleDraft(
-        body=record["body"],
-        origin=record["id"],
-        title=record.get("title"),
-        source=record.get("source"),
-        url=record.get("url"),
-        published=record.get("published"),
-    )
+    """A bundled record as the product's own JSON parser reads it."""
+    parsed = record_to_draft(record, record["id"])
+    assert isinstance(parsed, ArticleDraft), parsed
+    return parsed
 
 
 def passages(limit: int, words: int = 170) -> list[str]:

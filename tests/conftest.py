@@ -14,6 +14,7 @@ import pytest
 from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft
+from index.sources.records import record_to_draft
 
 from .embedders import HashEmbedder
 
@@ -28,14 +29,10 @@ def bundled_articles() -> list[dict]:
 
 
 def draft_of(record: dict) -> ArticleDraft:
-    return ArticleDraft(
-        body=record["body"],
-        origin=record["id"],
-        title=record.get("title"),
-        source=record.get("source"),
-        url=record.get("url"),
-        published=record.get("published"),
-    )
+    """A bundled record as the product's own JSON parser reads it."""
+    draft = record_to_draft(record, record["id"])
+    assert isinstance(draft, ArticleDraft), draft
+    return draft
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,20 @@ from .helpers import EPHEMERAL, assert_no_pings, assert_within_limits, descripti
 MARKERS = re.compile(r"\s*(\[\d+\])+\s*$")
 
 
+@pytest.fixture
+def answer_calls(monkeypatch) -> list:
+    """(question, keyword arguments) of every question the bot answers, still answered for real."""
+    calls = []
+    real = engine_calls.answer_question
+
+    def spy(engine, question, **kwargs):
+        calls.append((question, kwargs))
+        return real(engine, question, **kwargs)
+
+    monkeypatch.setattr(engine_calls, "answer_question", spy)
+    return calls
+
+
 @pytest.mark.model
 async def test_mention_is_answered_with_cited_verbatim_excerpts(fake, news_engine, tmp_path):
     w = fake.world
@@ -66,15 +80,8 @@ async def test_private_ask_is_ephemeral(fake, hash_news_engine):
     assert rec.callbacks[0]["type"] == 5 and rec.callbacks[0]["data"]["flags"] & EPHEMERAL
 
 
-async def test_reply_to_an_answer_is_a_follow_up_with_history(fake, hash_news_engine, monkeypatch):
-    calls = []
-    real = engine_calls.answer_question
-
-    def spy(engine, question, **kwargs):
-        calls.append((question, kwargs))
-        return real(engine, question, **kwargs)
-
-    monkeypatch.setattr(engine_calls, "answer_question", spy)
+async def test_reply_to_an_answer_is_a_follow_up_with_history(fake, hash_news_engine, answer_calls):
+    calls = answer_calls
     w = fake.world
     async with running_bot(fake, hash_news_engine):
         await fake.send_message(w.general_id, w.member_id, f"<@{w.bot_id}> jellyfish learning")
@@ -204,15 +211,8 @@ async def test_buttons_record_feedback_and_show_more_sources(fake, hash_news_eng
     assert_no_pings(fake)
 
 
-async def test_thread_follow_up_uses_the_threads_earlier_turns(fake, hash_news_engine, monkeypatch):
-    calls = []
-    real = engine_calls.answer_question
-
-    def spy(engine, question, **kwargs):
-        calls.append((question, kwargs))
-        return real(engine, question, **kwargs)
-
-    monkeypatch.setattr(engine_calls, "answer_question", spy)
+async def test_thread_follow_up_uses_the_threads_earlier_turns(fake, hash_news_engine, answer_calls):
+    calls = answer_calls
     w = fake.world
     async with running_bot(fake, hash_news_engine):
         await fake.send_message(w.thread_id, w.member_id, f"<@{w.bot_id}> Ozempic stomach paralysis")
