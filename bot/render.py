@@ -336,7 +336,11 @@ def stats_messages(stats: dict, questions: object, feedback: tuple[int, int]) ->
 
 def progress_text(stage: str, done: int, total: int | None, *, full: bool) -> str:
     kind = "Full reindex" if full else "Reindex"
-    labels = {"chunk": "re-chunking articles", "reindex": "building the vector index"}
+    labels = {
+        "chunk": "re-chunking articles",
+        "reindex": "building the vector index",
+        "lexical": "building the keyword index",
+    }
     step = labels.get(stage, stage)
     count = f"{done}/{total}" if total else str(done)
     return f"{kind} running: {step} ({count}). Questions are still answered from the current index."

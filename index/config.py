@@ -59,3 +59,7 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "lexical"

@@ -13,6 +13,7 @@ import numpy as np
 from .config import Settings
 from .embedder import Embedder, load_embedder
 from .ingest import ingest_draft
+from .lexical import ImpactIndex, needs_build
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
 from .passages import Passager, embed_text
 from .search import FusionWeights, hybrid_search
@@ -90,8 +91,20 @@ class Engine:
         if self._vectors is None:
             with self._write_lock:
                 if self._vectors is None:
+                    self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
                     self._vectors = self._load_vectors()
         return self._vectors
+
+    def _attach_lexical(self, index: ImpactIndex | None) -> None:
+        """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
+        if index is not None:
+            index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
+        self.store.impacts = index
+
+    def _build_lexical(self, progress: Progress) -> None:
+        """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
+        index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
+        self._attach_lexical(ImpactIndex.load(index.save(self.settings.lexical_dir).parent))
 
     def _load_vectors(self) -> VectorIndex:
         e = self.embedder
@@ -112,8 +125,8 @@ class Engine:
         if len(missing):
             log.warning("adding %d passages missing from the vector index", len(missing))
             wanted = set(missing.tolist())
-            rows = [r for r in self.store.chunk_embed_keys() if r[0] in wanted]
-            self._add_rows(index, rows)
+            for page in self.store.chunk_embed_keys():
+                self._add_rows(index, [r for r in page if r[0] in wanted])
         return bool(len(missing) or len(stale))
 
     def _add_rows(self, index: VectorIndex, rows: list[tuple[int, str, str, str]]) -> None:
@@ -168,6 +181,9 @@ class Engine:
                     self._ingest_one(item, index, passager, report)
                 progress("ingest", done, None)
             index.save(self.settings.index_dir)
+            impacts = self.store.impacts
+            if needs_build(impacts, self.store.passages_after(impacts.max_id if impacts else 0)):
+                self._build_lexical(progress)
         return report
 
     def _ingest_one(
@@ -241,19 +257,18 @@ class Engine:
                     # (it may even belong to another model).
                     self._index_articles([article], None, reuse=not full)
                     progress("chunk", done, len(pending))
-                rows = list(self.store.chunk_embed_keys())
+                total, done = self.store.counts()["chunks"], 0
                 fresh = VectorIndex(e.name, e.dimension)
-                step = 256
-                for i in range(0, len(rows), step):
-                    self._add_rows(fresh, rows[i : i + step])
-                    progress("reindex", min(i + step, len(rows)), len(rows))
+                for page in self.store.chunk_embed_keys(page=256):
+                    self._add_rows(fresh, page)
+                    done += len(page)
+                    progress("reindex", done, total)
                 fresh.save(self.settings.index_dir)
                 self._vectors = fresh
                 self.store.prune_vectors()
+                self._build_lexical(progress)
             embedded = self.passager.embedded - embedded_before
-            return ReindexReport(
-                len(rows), embedded, max(len(rows) - embedded, 0), time.perf_counter() - started
-            )
+            return ReindexReport(done, embedded, max(done - embedded, 0), time.perf_counter() - started)
         finally:
             self._reindex_lock.release()
 

@@ -64,5 +64,6 @@ def news_engine(tmp_path_factory, real_embedder):
     settings = Settings(data_dir=tmp_path_factory.mktemp("news") / "data", _env_file=None)
     eng = Engine(settings, embedder=real_embedder)
     eng.ingest_items(draft_of(r) for r in bundled_articles())
+    eng.reindex()  # searches go through the BM25 impact index, as on a store after `newsbot reindex`
     yield eng
     eng.close()

@@ -1,0 +1,137 @@
+"""The impact index (index/lexical.py) ranks exactly as FTS5's bm25() does, and stays in step with SQLite."""
+
+import numpy as np
+import pytest
+
+from index.engine import Engine
+from index.lexical import needs_build
+from index.store import Filters
+from tests.conftest import bundled_articles, draft_of
+
+QUESTIONS = [
+    "What did the judge rule about Donald Trump and the banks?",
+    "interest rates inflation central bank",
+    "Sam Bankman-Fried trial witnesses testified",  # stems: testified -> testifi
+    "jellyfish learning without a brain",
+    "football match result December 2023",  # date words are indexed with each passage
+    "rate rates rating",  # three words, one or two stems: FTS5 sums one score per quoted word
+]
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:16])
+    return engine
+
+
+def fts_only(engine: Engine, query: str, limit: int = 40, filters: Filters | None = None):
+    impacts, engine.store.impacts = engine.store.impacts, None
+    try:
+        return engine.store.lexical(query, limit, filters or Filters())
+    finally:
+        engine.store.impacts = impacts
+
+
+def assert_same_ranking(got, expected):
+    """Rank by rank the same scores, each passage with its own FTS5 score (float16 impacts may
+    swap near-ties, including at the cut-off)."""
+    assert len(got) == len(expected)
+    assert np.allclose([s for _, s in got], [s for _, s in expected], rtol=2e-3)
+    fts = dict(expected)
+    close = [i for i, s in got if i in fts and abs(fts[i] - s) <= 2e-3 * abs(s)]
+    tied_at_cut = [i for i, s in got if i not in fts and abs(s - expected[-1][1]) <= 2e-3 * abs(s)]
+    assert len(close) + len(tied_at_cut) == len(got)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_impact_scores_are_fts5_bm25_scores(loaded: Engine, question):
+    expected = fts_only(loaded, question)
+    loaded.reindex()
+    assert loaded.store.impacts is not None and loaded.store.impacts.size > 0
+    got = loaded.store.lexical(question, 40)
+    assert expected, "the question should match some passages"
+    assert_same_ranking(got, expected)
+
+
+def test_filters_give_the_same_passages_as_sql(loaded: Engine):
+    loaded.reindex()
+    outlet = loaded.store.sources()[0]["source"]
+    for filters in [
+        Filters(sources=(outlet.upper(),)),
+        Filters(since="2023-10-01", until="2023-11-30"),
+        Filters(since="2023-12-01", sources=(outlet, "nowhere")),
+    ]:
+        assert_same_ranking(
+            loaded.store.lexical("court judge ruling", 30, filters),
+            fts_only(loaded, "court judge ruling", 30, filters),
+        )
+        impacts, loaded.store.impacts = loaded.store.impacts, None
+        sql = loaded.store.allowed_chunk_ids(filters)
+        loaded.store.impacts = impacts
+        assert sorted(loaded.store.allowed_chunk_ids(filters).tolist()) == sorted(sql.tolist())
+
+
+def test_passages_added_after_the_build_are_ranked_by_fts5(loaded: Engine):
+    loaded.reindex()
+    covered = loaded.store.impacts.max_id
+    report = loaded.ingest_items([draft_of(bundled_articles()[40])])
+    assert report.added == 1
+    new = {c.id for a in loaded.store.articles() for c in loaded.store.chunks_of(a.id) if c.id > covered}
+    assert new
+    title = bundled_articles()[40]["title"]
+    hits = loaded.store.lexical(title, 10)
+    assert hits[0][0] in new
+    assert_same_ranking(hits, fts_only(loaded, title, 10))
+    assert new <= set(loaded.store.allowed_chunk_ids(Filters(since="1900-01-01")).tolist())
+
+
+def test_removed_passages_are_never_returned(loaded: Engine, settings):
+    loaded.reindex()
+    record = bundled_articles()[3]
+    article = next(a for a in loaded.store.articles() if a.title == record["title"])
+    gone = {c.id for c in loaded.store.chunks_of(article.id)}
+    assert gone & {i for i, _ in loaded.store.lexical(record["title"], 10)}
+    assert loaded.remove(article.id)
+    assert not gone & {i for i, _ in loaded.store.lexical(record["title"], 40)}
+    assert not gone & set(loaded.store.allowed_chunk_ids(Filters(since="1900-01-01")).tolist())
+    # a fresh process loads the saved index and masks what SQLite no longer has
+    with Engine(settings, embedder=loaded.embedder) as again:
+        again.vectors  # noqa: B018 (loads the derived indexes)
+        assert again.store.impacts is not None and again.store.impacts.max_id >= max(gone)
+        assert not gone & {i for i, _ in again.store.lexical(record["title"], 40)}
+
+
+def test_a_question_of_function_words_only_falls_back_to_fts5(loaded: Engine):
+    loaded.reindex()
+    assert loaded.store.impacts.search(loaded.store._tokens(["the", "what"]), 10) is None
+    assert_same_ranking(loaded.store.lexical("what is the", 10), fts_only(loaded, "what is the", 10))
+
+
+def test_an_unreadable_index_is_ignored(loaded: Engine, settings):
+    loaded.reindex()
+    live = settings.lexical_dir / (settings.lexical_dir / "CURRENT").read_text()
+    (live / "docs.npy").write_bytes(b"not numpy")
+    with Engine(settings, embedder=loaded.embedder) as again:
+        again.vectors  # noqa: B018
+        assert again.store.impacts is None
+        assert again.store.lexical("court judge ruling", 5) == fts_only(loaded, "court judge ruling", 5)
+
+
+def test_ingest_builds_the_index_once_enough_new_passages_wait(loaded: Engine, monkeypatch):
+    import index.engine
+
+    assert loaded.store.impacts is None  # 30 articles: FTS5 alone is fast enough
+    monkeypatch.setattr(index.engine, "needs_build", lambda index, tail: needs_build(index, tail, minimum=1))
+    loaded.ingest_items([draft_of(bundled_articles()[40])])
+    assert loaded.store.impacts is not None
+    assert loaded.store.impacts.max_id == int(loaded.store.chunk_ids().max())
+
+
+def test_build_threshold():
+    class Covered:
+        size = 100_000
+
+    assert not needs_build(None, 10)
+    assert needs_build(None, 5000)
+    assert not needs_build(Covered(), 5000)  # 5% new: FTS5 handles the tail
+    assert needs_build(Covered(), 10_000)
