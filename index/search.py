@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused, boosted, capped per article.
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused, boosted, rescored by
+sentence, capped per article.
 
 1. The question is parsed (`index.query`) for the outlets and days it names.
 2. Candidates come from one BM25 search over passages (with their article's title, outlet and date; the
@@ -7,7 +8,10 @@
    outlets reported gets each outlet's best passages at full strength.
 3. Each list's scores are normalised (top = 1) and summed with weights; passages of a named outlet or
    published within a day of a named day get a bonus.
-4. Passages are picked best first, at most `per_article` per article (optionally a passage already picked
+4. The best `sentence_depth` candidates are rescored by their best sentence against a clause of the
+   question (`index.rerank`: words weighted by how rare they are among those candidates), so the passage
+   of a story that states the fact asked about beats its neighbours that only share the story's words.
+5. Passages are picked best first, at most `per_article` per article (optionally a passage already picked
    from the same article lowers that article's next ones).
 
 The defaults are the best measured on the MultiHop-RAG dev questions (docs/retrieval.md).
@@ -24,6 +28,7 @@ import numpy as np
 from .embedder import Embedder
 from .models import Hit
 from .query import ParsedQuery, parse_query
+from .rerank import sentence_scores
 from .store import Filters, Store
 from .vectors import VectorIndex
 
@@ -45,6 +50,8 @@ class FusionWeights:
     date_boost: float = 0.4  # bonus for a passage published on (or a day off) a day the question names
     same_article: float = 0.0  # penalty for each passage already picked from the same article
     strip_mentions: bool = True  # leave named outlets and dates out of the BM25 query (boosts cover them)
+    sentence_weight: float = 0.5  # weight of the best-sentence score (index/rerank.py); 0: off
+    sentence_depth: int = 40  # how many of the best candidates are rescored by their sentences
 
 
 def hybrid_search(
@@ -86,6 +93,8 @@ def hybrid_search(
     rows = store.passages(list(fused), filters)
     scores = {cid: s + _bonus(rows[cid], parsed, weights) for cid, s in fused.items() if cid in rows}
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if weights.sentence_weight and weights.sentence_depth:
+        ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights)
     return _pick(store, ranked, rows, k, per_article, weights.same_article)
 
 
@@ -101,6 +110,14 @@ def _without_mentions(parsed: ParsedQuery) -> str:
             last = end
     text.append(parsed.text[last:])
     return " ".join(text)
+
+
+def _by_sentences(ranked: Ranked, rows: dict[int, tuple], question: str, weights: FusionWeights) -> Ranked:
+    """The best `sentence_depth` candidates rescored by their best sentence; the rest follow unchanged."""
+    head, tail = ranked[: weights.sentence_depth], ranked[weights.sentence_depth :]
+    extra = sentence_scores(question, {cid: rows[cid][4] for cid, _ in head})
+    head = [(cid, score + weights.sentence_weight * extra[cid]) for cid, score in head]
+    return sorted(head, key=lambda item: (-item[1], item[0])) + tail
 
 
 def _within(ranked: Ranked, allowed: set[int], n: int) -> Ranked:
