@@ -44,7 +44,7 @@ class Corpus:
     lengths: np.ndarray  # tokens per passage row, all columns (FTS5's docsize)
     published: np.ndarray  # 'S10' ISO dates ('' when unknown)
     sources: np.ndarray  # int32 code into `source_names`, -1 when unknown
-    source_names: list[str]  # lower-cased
+    source_names: list[str]
     postings: Iterator[tuple[list[str], np.ndarray, np.ndarray]]  # (terms, chunk ids, column weights)
     skipped: frozenset[str]  # terms left out of `postings` (function words)
 
@@ -106,22 +106,54 @@ class ImpactIndex:
         return list(zip(self.chunk_ids[best].tolist(), scores[best].astype(float).tolist(), strict=True))
 
     def mask(
-        self, since: str | None = None, until: str | None = None, sources: tuple[str, ...] | None = None
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        sources: tuple[str, ...] | None = None,
+        at: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Which indexed passages are alive and pass the filters (the same rules as `Filters.sql`)."""
-        keep = self.alive.copy()
+        """Which indexed passages (or those at positions `at`) are alive and pass the filters, by the
+        same rules as `Filters.sql`."""
+        pick = slice(None) if at is None else at
+        keep = self.alive[pick].copy()
+        published = self.published[pick]
         if since:
-            keep &= (self.published >= since.encode()) & (self.published != b"")
+            keep &= (published >= since.encode()) & (published != b"")
         if until:
-            keep &= (self.published <= until.encode()) & (self.published != b"")
+            keep &= (published <= until.encode()) & (published != b"")
         if sources:
             wanted = {s.lower() for s in sources}
-            codes = [i for i, name in enumerate(self.source_names) if name in wanted]
-            keep &= np.isin(self.sources, codes)
+            codes = [i for i, name in enumerate(self.source_names) if name.lower() in wanted]
+            keep &= np.isin(self.sources[pick], codes)
         return keep
+
+    def among(
+        self, chunk_ids: np.ndarray, since=None, until=None, sources=None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each of `chunk_ids`: is it covered by this index, and does it pass the filters."""
+        if self.size == 0:
+            return np.zeros(len(chunk_ids), bool), np.zeros(len(chunk_ids), bool)
+        at = np.clip(np.searchsorted(self.chunk_ids, chunk_ids), 0, self.size - 1)
+        covered = self.chunk_ids[at] == chunk_ids
+        return covered, covered & self.mask(since, until, sources, at=at)
 
     def allowed(self, since=None, until=None, sources=None) -> np.ndarray:
         return self.chunk_ids[self.mask(since, until, sources)]
+
+    def describe(self, chunk_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+        """chunk id -> (outlet, published) for the indexed, alive ones among `chunk_ids`."""
+        if not chunk_ids or self.size == 0:
+            return {}
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.chunk_ids, ids), 0, self.size - 1)
+        ok = (self.chunk_ids[at] == ids) & self.alive[at]
+        names = self.source_names
+        return {
+            cid: (names[code] if code >= 0 else None, day.decode() or None)
+            for cid, code, day in zip(
+                ids[ok].tolist(), self.sources[at[ok]].tolist(), self.published[at[ok]].tolist(), strict=True
+            )
+        }
 
     def discard(self, chunk_ids: Iterable[int]) -> None:
         """Mask out passages removed from SQLite since the build."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from .text import sentence_spans
+
 migrations = Migrations("newsbot")
 
 
@@ -62,3 +64,29 @@ def m002_feedback_and_questions(db: Database) -> None:
     db["questions"].create(
         {"id": int, "asked_at": str, "question": str, "abstained": int, "latency_ms": float}, pk="id"
     )
+
+
+@migrations()
+def m003_chunk_sentences(db: Database) -> None:
+    """Each passage's sentence offsets, kept so search can rescore sentences without splitting them."""
+    db.execute("ALTER TABLE chunks ADD COLUMN sentences TEXT")
+    after = 0
+    while rows := db.execute(
+        "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT 5000", [after]
+    ).fetchall():
+        db.conn.executemany(
+            "UPDATE chunks SET sentences = ? WHERE id = ?",
+            [(encode_spans(sentence_spans(text)), chunk_id) for chunk_id, text in rows],
+        )
+        after = rows[-1][0]
+
+
+def encode_spans(spans: list[tuple[int, int]]) -> str:
+    """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
+    return " ".join(f"{start}:{end}" for start, end in spans)
+
+
+def decode_spans(text: str | None) -> list[tuple[int, int]] | None:
+    if text is None:
+        return None
+    return [(int(a), int(b)) for a, b in (pair.split(":") for pair in text.split())]

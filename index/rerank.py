@@ -50,20 +50,41 @@ def split_clauses(question: str) -> list[str]:
     return [text for text, _ in clauses]
 
 
-def sentence_scores(question: str, passages: Mapping[int, str]) -> dict[int, float]:
-    """{passage id: 0..1}, how well the passage's best sentence matches a clause of the question."""
+def sentence_scores(
+    question: str,
+    passages: Mapping[int, str],
+    spans: Mapping[int, list[tuple[int, int]] | None] | None = None,
+) -> dict[int, float]:
+    """{passage id: 0..1}, how well the passage's best sentence matches a clause of the question.
+
+    `spans` gives passages' sentence offsets when known (stored at ingest); others are split here."""
     clauses = [content_words(c) for c in split_clauses(question)]
     if not clauses or not passages:
         return dict.fromkeys(passages, 0.0)
-    sentences = {
-        pid: [content_words(text[s:e]) for s, e in sentence_spans(text)] for pid, text in passages.items()
-    }
-    df = Counter(w for sents in sentences.values() for w in set().union(*sents))
+    # Only the clauses' words can score, so each sentence is reduced to those it contains (a C-level
+    # set intersection with its words; no stopword filtering needed, no per-question regex).
+    asked = set().union(*clauses)
+    found: dict[int, list[set[str]]] = {}
+    spans = spans or {}
+    for pid, text in passages.items():
+        sentences = spans.get(pid)
+        if sentences is None:
+            sentences = sentence_spans(text)
+        low = text.lower()
+        if len(low) != len(text):  # a letter whose lower case is longer ("İ"): lower sentence by sentence
+            sents = [asked.intersection(_WORD.findall(text[s:e].lower())) for s, e in sentences]
+        else:
+            sents = [asked.intersection(_WORD.findall(low, s, e)) for s, e in sentences]
+        found[pid] = [sent for sent in sents if sent]
+    df = Counter(w for sents in found.values() for w in set().union(*sents))
     n = len(passages)
     idf = {w: math.log(1 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items()}
     raw = {
-        pid: max((sum(idf[w] for w in clause & sent) for clause in clauses for sent in sents), default=0.0)
-        for pid, sents in sentences.items()
+        pid: max(
+            (sum(idf[w] for w in clause & sent) for clause in clauses for sent in found.get(pid, ())),
+            default=0.0,
+        )
+        for pid in passages
     }
     top = max(raw.values())
     return {pid: (score / top if top else 0.0) for pid, score in raw.items()}

@@ -26,6 +26,7 @@ from datetime import date
 import numpy as np
 
 from .embedder import Embedder
+from .migrations import decode_spans
 from .models import Hit
 from .query import ParsedQuery, parse_query
 from .rerank import sentence_scores
@@ -75,7 +76,8 @@ def hybrid_search(
     vector = None
     if vectors is not None and embedder is not None and vectors.count:
         vector = embedder.embed([query])[0]
-    depth = weights.candidates * (DEEP if weights.outlet_searches else 1)
+    # Deeper lists only when the question names outlets: each outlet's view is cut from them.
+    depth = weights.candidates * (DEEP if weights.outlet_searches and parsed.outlets else 1)
     lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
     dense: Ranked = []
     if vector is not None and vectors is not None:
@@ -84,18 +86,25 @@ def hybrid_search(
     n = weights.candidates
     fused = dict(fuse(lexical[:n], dense[:n], weights))
     named = [o for o in parsed.outlets if not filters.sources or o.lower() in _lower(filters.sources)]
+    pool = [cid for cid, _ in lexical] + [cid for cid, _ in dense] if named else []
     for outlet in named[: weights.outlet_searches]:
         # The named outlet's own best passages, from the same (deeper) lists: one search, many views.
-        mine = set(store.allowed_chunk_ids(Filters(filters.since, filters.until, (outlet,))).tolist())
+        mine = store.among(pool, Filters(filters.since, filters.until, (outlet,)))
         scoped = fuse(_within(lexical, mine, n), _within(dense, mine, n), weights)
         for chunk_id, score in scoped:
             fused[chunk_id] = max(fused.get(chunk_id, 0.0), weights.outlet_weight * score)
-    rows = store.passages(list(fused), filters)
-    scores = {cid: s + _bonus(rows[cid], parsed, weights) for cid, s in fused.items() if cid in rows}
+    # Scores need only each passage's article, outlet and date; text is fetched for the few that are
+    # rescored by sentence or returned.
+    meta = store.passage_meta(list(fused))
+    scores = {cid: s + _bonus(meta[cid], parsed, weights) for cid, s in fused.items() if cid in meta}
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    rows: dict[int, tuple] = {}
     if weights.sentence_weight and weights.sentence_depth:
+        rows = store.passages([cid for cid, _ in ranked[: weights.sentence_depth]])
         ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights)
-    return _pick(store, ranked, rows, k, per_article, weights.same_article)
+    picked = _pick(ranked, meta, k, per_article, weights.same_article)
+    rows.update(store.passages([cid for cid, _ in picked if cid not in rows]))
+    return [_hit(store, rows[cid], score) for cid, score in picked if cid in rows]
 
 
 def _without_mentions(parsed: ParsedQuery) -> str:
@@ -115,7 +124,9 @@ def _without_mentions(parsed: ParsedQuery) -> str:
 def _by_sentences(ranked: Ranked, rows: dict[int, tuple], question: str, weights: FusionWeights) -> Ranked:
     """The best `sentence_depth` candidates rescored by their best sentence; the rest follow unchanged."""
     head, tail = ranked[: weights.sentence_depth], ranked[weights.sentence_depth :]
-    extra = sentence_scores(question, {cid: rows[cid][4] for cid, _ in head})
+    extra = sentence_scores(
+        question, {cid: rows[cid][4] for cid, _ in head}, {cid: decode_spans(rows[cid][9]) for cid, _ in head}
+    )
     head = [(cid, score + weights.sentence_weight * extra[cid]) for cid, score in head]
     return sorted(head, key=lambda item: (-item[1], item[0])) + tail
 
@@ -136,10 +147,10 @@ def fuse(lexical: Ranked, dense: Ranked, weights: FusionWeights) -> Ranked:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _bonus(row: tuple, parsed: ParsedQuery, weights: FusionWeights) -> float:
-    source, published = row[6], row[8]
+def _bonus(meta: tuple, parsed: ParsedQuery, weights: FusionWeights) -> float:
+    _, source, published = meta
     bonus = 0.0
-    if weights.outlet_boost and source and source in parsed.outlets:
+    if weights.outlet_boost and source and source.lower() in _lower(parsed.outlets):
         bonus += weights.outlet_boost
     if weights.date_boost and published and parsed.days and _near_day(published, parsed.days):
         bonus += weights.date_boost
@@ -160,8 +171,8 @@ def _lower(names: tuple[str, ...]) -> set[str]:
 
 
 def _pick(
-    store: Store, ranked: Ranked, rows: dict[int, tuple], k: int, per_article: int, same_article: float
-) -> list[Hit]:
+    ranked: Ranked, meta: dict[int, tuple], k: int, per_article: int, same_article: float
+) -> list[tuple[int, float]]:
     """Best first; each passage already picked from an article lowers that article's next ones."""
     picked: list[tuple[int, float]] = []
     per: dict[str, int] = defaultdict(int)
@@ -169,7 +180,7 @@ def _pick(
     while pending and len(picked) < k:
         best_i, best = -1, -np.inf
         for i, (chunk_id, score) in enumerate(pending):
-            article = rows[chunk_id][1]
+            article = meta[chunk_id][0]
             if per[article] >= per_article:
                 continue
             adjusted = score - same_article * per[article]
@@ -180,13 +191,13 @@ def _pick(
         if best_i < 0:
             break
         chunk_id, score = pending.pop(best_i)
-        per[rows[chunk_id][1]] += 1
+        per[meta[chunk_id][0]] += 1
         picked.append((chunk_id, best))
-    return [_hit(store, rows[chunk_id], score) for chunk_id, score in picked]
+    return picked
 
 
 def _hit(store: Store, row: tuple, score: float) -> Hit:
-    chunk_id, article_id, start, end, text, title, source, url, published = row
+    chunk_id, article_id, start, end, text, title, source, url, published = row[:9]
     return Hit(
         chunk_id=chunk_id,
         article_id=article_id,

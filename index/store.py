@@ -17,8 +17,9 @@ import numpy as np
 from sqlite_utils import Database
 
 from .lexical import Corpus, ImpactIndex
-from .migrations import migrations
+from .migrations import encode_spans, migrations
 from .models import Article, Chunk
+from .text import sentence_spans
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
 BM25_WEIGHTS = {"title": 2.0, "source": 1.5, "published": 1.0, "text": 1.0}  # chunks_fts's columns
@@ -94,6 +95,7 @@ class Store:
         # The lexical accelerator for the passages it covers (index/lexical.py); FTS5 ranks the rest.
         self.impacts: ImpactIndex | None = None
         migrations.apply(self.db)
+        self._newest_chunk = self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
 
     def close(self) -> None:
         with self.lock:
@@ -179,11 +181,20 @@ class Store:
         ids = []
         for chunk in chunks:
             cursor = self.db.execute(
-                "INSERT INTO chunks (article_id, position, start, end, text, embed_key) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [article.id, chunk.position, chunk.start, chunk.end, chunk.text, chunk.embed_key],
+                "INSERT INTO chunks (article_id, position, start, end, text, embed_key, sentences) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    article.id,
+                    chunk.position,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    chunk.embed_key,
+                    encode_spans(sentence_spans(chunk.text)),
+                ],
             )
             ids.append(cursor.lastrowid)
+            self._newest_chunk = max(self._newest_chunk, cursor.lastrowid)
             self.db.execute(
                 "INSERT INTO chunks_fts (rowid, title, source, published, text) VALUES (?, ?, ?, ?, ?)",
                 [
@@ -289,19 +300,46 @@ class Store:
         return [Chunk(*r) for r in rows]
 
     def passages(self, chunk_ids: Sequence[int], filters: Filters = Filters()) -> dict[int, tuple]:
-        """chunk id -> (chunk id, article id, start, end, text, title, source, url, published)."""
+        """chunk id -> (chunk id, article id, start, end, text, title, source, url, published, sentences);
+        `sentences` is the passage's sentence offsets, encoded (`migrations.decode_spans`)."""
         if not chunk_ids:
             return {}
         where, params = filters.sql("a")
         marks = ",".join("?" * len(chunk_ids))
         sql = (
-            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
+            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published, "
+            "c.sentences "
             # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
             # their articles by primary key.
             f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks}) AND {where}"
         )
         with self.lock:
             return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
+
+    def passage_meta(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str, str | None, str | None]]:
+        """chunk id -> (article id, outlet, published) of the passages that exist.
+
+        Search ranks hundreds of candidates by these alone: the article ids come from `chunks` by rowid,
+        outlets and dates from the impact index's arrays (a text-keyed article lookup per passage
+        costs more than the rest of the query)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self.lock:
+            articles = dict(
+                self.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", chunk_ids)
+            )
+        known = self.impacts.describe(list(articles)) if self.impacts is not None else {}
+        missing = [cid for cid in articles if cid not in known]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            sql = (
+                "SELECT c.id, a.source, a.published FROM chunks c CROSS JOIN articles a "
+                f"ON a.id = c.article_id WHERE c.id IN ({marks})"
+            )
+            with self.lock:
+                known.update((r[0], (r[1], r[2])) for r in self.db.execute(sql, missing))
+        return {cid: (article, *known[cid]) for cid, article in articles.items() if cid in known}
 
     def lexical(self, query: str, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """(chunk id, score) by BM25 over passages and their article's title, outlet and date.
@@ -314,6 +352,8 @@ class Store:
         if impacts is not None:
             head = impacts.search(self._tokens(words), limit, filters.since, filters.until, filters.sources)
             if head is not None:
+                if self._newest_chunk <= impacts.max_id:
+                    return head
                 tail = self._fts(words, limit, filters, after=impacts.max_id)
                 return sorted(head + tail, key=lambda hit: (-hit[1], hit[0]))[:limit]
         return self._fts(words, limit, filters)
@@ -353,12 +393,32 @@ class Store:
             tail = np.fromiter((r[0] for r in self.db.execute(sql, [after, *params])), dtype=np.int64)
         return np.concatenate([head, tail]) if len(head) else tail
 
+    def among(self, chunk_ids: Iterable[int], filters: Filters) -> set[int]:
+        """The passages among `chunk_ids` that exist and pass `filters` (cheaper than listing all
+        allowed ids when a filter allows a large share of a large store)."""
+        ids = np.fromiter(set(chunk_ids), dtype=np.int64)
+        if self.impacts is None:  # a small store: the allowed list comes straight from the indexes
+            return set(self.allowed_chunk_ids(filters).tolist()).intersection(ids.tolist())
+        covered, passing = self.impacts.among(ids, filters.since, filters.until, filters.sources)
+        keep = set(ids[passing].tolist())
+        ids = ids[~covered]  # newer than the impact index: ask SQLite
+        if len(ids):
+            where, params = filters.sql("a")
+            marks = ",".join("?" * len(ids))
+            sql = (
+                "SELECT c.id FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.id IN ({marks}) AND {where}"
+            )
+            with self.lock:
+                keep.update(r[0] for r in self.db.execute(sql, [*ids.tolist(), *params]))
+        return keep
+
     def passages_after(self, chunk_id: int) -> int:
         """How many passages are newer than `chunk_id` (those the impact index does not cover)."""
         with self.lock:
             return self.db.execute("SELECT count(*) FROM chunks WHERE id > ?", [chunk_id]).fetchone()[0]
 
-    def lexical_corpus(self, batch: int = 200_000) -> Corpus:
+    def lexical_corpus(self, batch: int = 50_000) -> Corpus:
         """Everything an impact index is built from, read as one snapshot on a connection of its own
         (searches and writes go on meanwhile): passages with their lengths, dates and outlets, and
         FTS5's postings (term, passage, column weight) in term order, function words left out."""
@@ -368,11 +428,11 @@ class Store:
         with lock:
             db.execute("BEGIN")
             rows = db.execute(
-                "SELECT c.id, d.sz, coalesce(a.published, ''), lower(a.source) FROM chunks c "
+                "SELECT c.id, d.sz, coalesce(a.published, ''), a.source FROM chunks c "
                 "JOIN chunks_fts_docsize d ON d.id = c.id JOIN articles a ON a.id = c.article_id "
                 "ORDER BY c.id"
             ).fetchall()
-        names = sorted({r[3] for r in rows if r[3]})
+        names = sorted({r[3] for r in rows if r[3]})  # as written: filters compare them lower-cased
         code = {name: i for i, name in enumerate(names)}
         skipped = self.stems(STOPWORDS)
         cases = " ".join(f"WHEN '{col}' THEN {w}" for col, w in BM25_WEIGHTS.items())

@@ -135,3 +135,31 @@ def test_build_threshold():
     assert needs_build(None, 5000)
     assert not needs_build(Covered(), 5000)  # 5% new: FTS5 handles the tail
     assert needs_build(Covered(), 10_000)
+
+
+def without_impacts(engine: Engine, call):
+    impacts, engine.store.impacts = engine.store.impacts, None
+    try:
+        return call()
+    finally:
+        engine.store.impacts = impacts
+
+
+def test_passage_facts_and_filter_checks_match_sqlite(loaded: Engine):
+    store = loaded.store
+    loaded.reindex()
+    covered = store.impacts.max_id
+    loaded.ingest_items([draft_of(bundled_articles()[40])])  # some passages after the build
+    removed = loaded.store.articles()[5]
+    gone = [c.id for c in store.chunks_of(removed.id)]
+    loaded.remove(removed.id)
+    ids = list(range(1, int(store.chunk_ids().max()) + 5))  # every id: live, removed, unknown, newer
+    assert max(ids) > covered and gone
+    meta = store.passage_meta(ids)
+    assert meta == without_impacts(loaded, lambda: store.passage_meta(ids))
+    assert not set(gone) & set(meta)
+    outlet = store.sources()[0]["source"]
+    for filters in [Filters(sources=(outlet.lower(),)), Filters(since="2023-11-01", until="2023-12-31")]:
+        expected = set(without_impacts(loaded, lambda f=filters: store.allowed_chunk_ids(f)).tolist())
+        assert store.among(ids, filters) == expected
+        assert without_impacts(loaded, lambda f=filters: store.among(ids, f)) == expected
