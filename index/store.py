@@ -418,7 +418,7 @@ class Store:
         with self.lock:
             return self.db.execute("SELECT count(*) FROM chunks WHERE id > ?", [chunk_id]).fetchone()[0]
 
-    def lexical_corpus(self, batch: int = 50_000) -> Corpus:
+    def lexical_corpus(self, batch: int = 10_000) -> Corpus:
         """Everything an impact index is built from, read as one snapshot on a connection of its own
         (searches and writes go on meanwhile): passages with their lengths, dates and outlets, and
         FTS5's postings (term, passage, column weight) in term order, function words left out."""
