@@ -105,6 +105,20 @@ class ImpactIndex:
         best = candidates[order]
         return list(zip(self.chunk_ids[best].tolist(), scores[best].astype(float).tolist(), strict=True))
 
+    def frequency(self, terms: list[str]) -> int | None:
+        """Passages holding any of these terms (removed ones included until the next build); None
+        when a term was not indexed."""
+        if any(t in self.skipped for t in terms):
+            return None
+        found = [self.term_ids[t] for t in dict.fromkeys(terms) if t in self.term_ids]
+        if len(found) == 1:
+            return int(self.indptr[found[0] + 1] - self.indptr[found[0]])
+        return (
+            len(np.unique(np.concatenate([self.docs[self.indptr[j] : self.indptr[j + 1]] for j in found])))
+            if found
+            else 0
+        )
+
     def mask(
         self,
         since: str | None = None,

@@ -413,6 +413,36 @@ class Store:
                 keep.update(r[0] for r in self.db.execute(sql, [*ids.tolist(), *params]))
         return keep
 
+    def passage_count(self) -> int:
+        """How many passages there are (from the impact index's arrays when there is one: a count(*)
+        reads every row)."""
+        impacts = self.impacts
+        if impacts is None:
+            with self.lock:
+                return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        tail = self.passages_after(impacts.max_id) if self._newest_chunk > impacts.max_id else 0
+        return int(impacts.alive.sum()) + tail
+
+    def document_frequency(self, text: str) -> int:
+        """How many passages contain any of the words of `text` (as BM25 would match them)."""
+        words = query_words(text)
+        if not words:
+            return 0
+        impacts = self.impacts
+        if impacts is not None:
+            head = impacts.frequency(self._tokens(words))
+            if head is not None:
+                if self._newest_chunk <= impacts.max_id:
+                    return head
+                return head + self._fts_count(words, after=impacts.max_id)
+        return self._fts_count(words)
+
+    def _fts_count(self, words: list[str], after: int = 0) -> int:
+        match = " OR ".join(f'"{w}"' for w in words)
+        with self.lock:
+            sql = "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid > ?"
+            return self.db.execute(sql, [match, after]).fetchone()[0]
+
     def passages_after(self, chunk_id: int) -> int:
         """How many passages are newer than `chunk_id` (those the impact index does not cover)."""
         with self.lock:

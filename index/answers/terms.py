@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import calendar
-import logging
 import math
 import re
 from collections.abc import Iterable
 
-from ..store import Store, fts_query
-
-log = logging.getLogger(__name__)
+from ..store import Store, query_words
 
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NAME = r"(?:[A-Z][\w'’.-]*\w|[A-Z]\.?)"
@@ -88,27 +85,14 @@ class TermStats:
     @property
     def total(self) -> int:
         if self._total is None:
-            self._total = max(self.store.counts()["chunks"], 1)
+            self._total = max(self.store.passage_count(), 1)
         return self._total
 
     def idf(self, term: str) -> float:
         if term not in self._cache:
-            self._cache[term] = math.log(1 + self.total / (1 + self._df(term)))
+            df = self.store.document_frequency(term) if query_words(term) else self.total
+            self._cache[term] = math.log(1 + self.total / (1 + df))
         return self._cache[term]
-
-    def _df(self, term: str) -> int:
-        match = fts_query(term)
-        if not match:
-            return self.total
-        try:
-            with self.store.lock:
-                row = self.store.db.execute(
-                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [match]
-                )
-                return int(row.fetchone()[0])
-        except Exception:  # the lexical index is the store's business; fall back to "ordinary word"
-            log.debug("no document frequency for %r", term, exc_info=True)
-            return self.total // 10
 
     def weights(self, terms: Iterable[str]) -> dict[str, float]:
         return {t: self.idf(t) for t in terms}

@@ -163,3 +163,15 @@ def test_passage_facts_and_filter_checks_match_sqlite(loaded: Engine):
         expected = set(without_impacts(loaded, lambda f=filters: store.allowed_chunk_ids(f)).tolist())
         assert store.among(ids, filters) == expected
         assert without_impacts(loaded, lambda f=filters: store.among(ids, f)) == expected
+
+
+def test_counts_for_answer_weights_match_fts5(loaded: Engine):
+    store = loaded.store
+    loaded.reindex()
+    loaded.ingest_items([draft_of(bundled_articles()[40])])  # a tail the impact index does not cover
+    for text in ["court", "judge ruling", "Trump", "the", "zzzunknownword", "rates rate"]:
+        assert store.document_frequency(text) == without_impacts(
+            loaded, lambda t=text: store.document_frequency(t)
+        )
+    assert store.document_frequency("court") > 0
+    assert store.passage_count() == without_impacts(loaded, store.passage_count) == len(store.chunk_ids())
