@@ -101,6 +101,15 @@ class Engine:
             index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
         self.store.impacts = index
 
+    def _lexical_is_current(self) -> bool:
+        """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
+        impacts = self.store.impacts
+        return (
+            impacts is not None
+            and bool(impacts.alive.all())
+            and not self.store.passages_after(impacts.max_id)
+        )
+
     def _build_lexical(self, progress: Progress) -> None:
         """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
         index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
@@ -266,7 +275,8 @@ class Engine:
                 fresh.save(self.settings.index_dir)
                 self._vectors = fresh
                 self.store.prune_vectors()
-                self._build_lexical(progress)
+                if not self._lexical_is_current():
+                    self._build_lexical(progress)
             embedded = self.passager.embedded - embedded_before
             return ReindexReport(done, embedded, max(done - embedded, 0), time.perf_counter() - started)
         finally:

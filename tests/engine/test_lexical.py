@@ -175,3 +175,14 @@ def test_counts_for_answer_weights_match_fts5(loaded: Engine):
         )
     assert store.document_frequency("court") > 0
     assert store.passage_count() == without_impacts(loaded, store.passage_count) == len(store.chunk_ids())
+
+
+def test_reindex_rebuilds_the_impact_index_only_when_passages_changed(loaded: Engine, settings):
+    loaded.reindex()
+    first = (settings.lexical_dir / "CURRENT").read_text()
+    loaded.reindex()  # nothing changed: the same version stays live
+    assert (settings.lexical_dir / "CURRENT").read_text() == first
+    loaded.remove(loaded.store.articles()[0].id)
+    loaded.reindex()
+    assert (settings.lexical_dir / "CURRENT").read_text() != first
+    assert loaded.store.impacts.alive.all() and loaded.store.impacts.size == len(loaded.store.chunk_ids())
