@@ -13,9 +13,9 @@ from .terms import entities, words
 
 log = logging.getLogger(__name__)
 
-ENTITY_WEIGHT = 0.3  # weight of the share of the question's names found in the retrieved passages
-TERM_WEIGHT = 0.2  # weight of the IDF-weighted share of its words found there
-MIN_ANSWERABILITY = 0.86  # best cosine + the weighted shares above, below which the bot abstains
+ENTITY_WEIGHT = 0.4  # weight of the share of the question's names found in the retrieved passages
+TERM_WEIGHT = 0.1  # weight of the IDF-weighted share of its words found there
+MIN_ANSWERABILITY = 0.90  # best cosine + the weighted shares above, below which the bot abstains
 
 
 @dataclass(frozen=True)
