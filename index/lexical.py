@@ -97,8 +97,7 @@ class ImpactIndex:
                 start, end = self.indptr[j], self.indptr[j + 1]
                 scores[self.docs[start:end]] += self.impacts[start:end]
         candidates = np.flatnonzero(scores)
-        keep = self.mask(since, until, sources)
-        candidates = candidates[keep[candidates]]
+        candidates = candidates[self.mask(since, until, sources, at=candidates)]
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
         order = np.lexsort((self.chunk_ids[candidates], -scores[candidates]))
