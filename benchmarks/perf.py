@@ -389,6 +389,7 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
             f"synthetic rows written in {fill:.0f} s; reindex (vector + BM25 impact index) {build:.0f} s",
         )
     engine.close()
+    del engine, index  # the serving engine below loads its own copy of the index
     gc.collect()
     engine = Engine(settings_for(data, args.backend), embedder=real)  # queries embedded by the real model
     index = engine.vectors

@@ -93,6 +93,7 @@ class Engine:
                 if self._vectors is None:
                     self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
                     self._vectors = self._load_vectors()
+                    self.store.sources()  # every search reads the outlet list: build it while loading
         return self._vectors
 
     def _attach_lexical(self, index: ImpactIndex | None) -> None:
@@ -104,11 +105,7 @@ class Engine:
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
         impacts = self.store.impacts
-        return (
-            impacts is not None
-            and bool(impacts.alive.all())
-            and not self.store.passages_after(impacts.max_id)
-        )
+        return impacts is not None and not impacts.dead and not self.store.passages_after(impacts.max_id)
 
     def _build_lexical(self, progress: Progress) -> None:
         """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""

@@ -69,6 +69,7 @@ class ImpactIndex:
         self.source_names = source_names
         self.skipped = skipped  # stems left out of the index (function words)
         self.alive = np.ones(len(chunk_ids), dtype=bool)
+        self.dead = 0  # passages removed from SQLite since the build
         self.max_id = int(chunk_ids[-1]) if len(chunk_ids) else 0
 
     @property
@@ -91,13 +92,28 @@ class ImpactIndex:
         if any(t in self.skipped for t in terms):
             return None
         scores = np.zeros(self.size, dtype=np.float32)
+        postings = []
         for term in terms:
             j = self.term_ids.get(term)
             if j is not None:
-                start, end = self.indptr[j], self.indptr[j + 1]
-                scores[self.docs[start:end]] += self.impacts[start:end]
-        candidates = np.flatnonzero(scores)
-        candidates = candidates[self.mask(since, until, sources, at=candidates)]
+                docs = self.docs[self.indptr[j] : self.indptr[j + 1]]
+                scores[docs] += self.impacts[self.indptr[j] : self.indptr[j + 1]]
+                postings.append(docs)
+        if not postings or limit <= 0:
+            return []
+        if since or until or sources or self.dead:
+            candidates = np.flatnonzero(scores)
+            candidates = candidates[self.mask(since, until, sources, at=candidates)]
+        elif sum(len(p) for p in postings) < self.size // 8:
+            # few postings: the best of them (a passage appears once per term it holds), then unique
+            candidates = np.concatenate(postings)
+            wanted = limit * len(postings)
+            if len(candidates) > wanted:
+                candidates = candidates[np.argpartition(-scores[candidates], wanted - 1)[:wanted]]
+            candidates = np.unique(candidates)
+        else:  # postings cover much of the store: one partial sort of every score beats listing matches
+            candidates = np.argpartition(-scores, min(limit, self.size) - 1)[:limit]
+            candidates = candidates[scores[candidates] > 0]
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
         order = np.lexsort((self.chunk_ids[candidates], -scores[candidates]))
@@ -174,7 +190,9 @@ class ImpactIndex:
         if len(ids) == 0 or self.size == 0:
             return
         at = np.clip(np.searchsorted(self.chunk_ids, ids), 0, self.size - 1)
-        self.alive[at[self.chunk_ids[at] == ids]] = False
+        at = np.unique(at[(self.chunk_ids[at] == ids) & self.alive[at]])
+        self.alive[at] = False
+        self.dead += len(at)
 
     # -- building -------------------------------------------------------------------------------
 

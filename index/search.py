@@ -96,7 +96,12 @@ def hybrid_search(
     # Scores need only each passage's article, outlet and date; text is fetched for the few that are
     # rescored by sentence or returned.
     meta = store.passage_meta(list(fused))
-    scores = {cid: s + _bonus(meta[cid], parsed, weights) for cid, s in fused.items() if cid in meta}
+    boosted = (weights.outlet_boost and parsed.outlets) or (weights.date_boost and parsed.days)
+    scores = {
+        cid: s + (_bonus(meta[cid], parsed, weights) if boosted else 0.0)
+        for cid, s in fused.items()
+        if cid in meta
+    }
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     rows: dict[int, tuple] = {}
     if weights.sentence_weight and weights.sentence_depth:

@@ -421,7 +421,7 @@ class Store:
             with self.lock:
                 return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         tail = self.passages_after(impacts.max_id) if self._newest_chunk > impacts.max_id else 0
-        return int(impacts.alive.sum()) + tail
+        return impacts.size - impacts.dead + tail
 
     def document_frequency(self, text: str) -> int:
         """How many passages contain any of the words of `text` (as BM25 would match them)."""
