@@ -1,17 +1,19 @@
 """Performance benchmark: embedding backends, ingest, reindex, search/ask latency by scale, memory, cold
 start and event-loop stalls — printed as one Markdown table for docs/performance.md.
 
-    python benchmarks/perf.py                      # default: a few minutes on 2 cores, 10k passages
-    python benchmarks/perf.py --scales 10k,100k    # add larger scales (100k: ~15 min more)
-    python benchmarks/perf.py --scales 1m          # 1M passages (long: HNSW build + synthetic ingest)
-    python benchmarks/perf.py --only embed         # one section: embed, ingest, reindex, scale, cold, stall
+    python benchmarks/perf.py                      # default: ~6 minutes on 2 idle cores, 10k passages
+    python benchmarks/perf.py --scales 10k,100k    # add larger scales (100k: ~3 minutes more)
+    python benchmarks/perf.py --scales 1m --work-dir W   # 1M passages: ~45 minutes to build; run the
+                                                         # same command again to measure serving only
+    python benchmarks/perf.py --only embed         # one section: embed, ingest, cold, stall, scale
 
 Ratios are measured in the same run: backends are timed in alternating rounds on the same passages, so
 a busy machine slows both alike. Embedding and ingest use the bundled news (`news/articles.jsonl`).
 Scale runs use SYNTHETIC passages — bodies mixed from sentences of the bundled news, vectors clustered
-around real passage embeddings — ingested through the real pipeline (chunking, SQLite, FTS5, dedupe)
-with a synthetic-vector embedder; queries are embedded by the real model. Recall@10 compares the
-index kind chosen for that size with exact search on the same vectors.
+around real passage embeddings — written through `Store.add_article` (SQLite, FTS5, embedding cache;
+chunking, dedupe and the model are measured by the ingest section), then indexed by `reindex`;
+queries are embedded by the real model. Recall@10 compares the index kind chosen for that size with
+exact search on the same vectors.
 """
 
 from __future__ import annotations
