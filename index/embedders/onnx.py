@@ -7,6 +7,7 @@ tokenizer.json that sentence-transformers uses, so chunk budgets are identical t
 from __future__ import annotations
 
 import os
+import queue
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -104,6 +105,9 @@ class GraphEmbedder:
         if self.batch_size == 1 and backend != "openvino" and (os.cpu_count() or 1) > 1:
             self.workers = [OnnxRuntimeGraph(graph, threads=1) for _ in range(os.cpu_count() or 1)]
             self.pool = ThreadPoolExecutor(len(self.workers), thread_name_prefix="embed")
+            self.idle: queue.SimpleQueue[OnnxRuntimeGraph] = queue.SimpleQueue()
+            for worker in self.workers:
+                self.idle.put(worker)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -114,13 +118,15 @@ class GraphEmbedder:
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if self.workers and len(texts) > 1:
-            n = len(self.workers)
 
-            def share(w: int) -> None:  # ONNX Runtime releases the GIL while it runs
-                for i in order[w::n]:
-                    out[i] = self.workers[w](*self.tokens.batch([texts[i]]))[0]
+            def one(i: int) -> None:  # ONNX Runtime releases the GIL while it runs
+                graph = self.idle.get()  # texts go to whichever session is free: no core waits
+                try:
+                    out[i] = graph(*self.tokens.batch([texts[i]]))[0]
+                finally:
+                    self.idle.put(graph)
 
-            list(self.pool.map(share, range(n)))
+            list(self.pool.map(one, order))
         else:
             for start in range(0, len(order), self.batch_size):
                 chosen = order[start : start + self.batch_size]
