@@ -668,7 +668,7 @@ class _Tokenizer:
     terms. Words are cached: news questions reuse them."""
 
     def __init__(self, cache: int = 50_000):
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{TOKENIZE}')")
         self.db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, 'instance')")
         self.lock = threading.Lock()
@@ -680,9 +680,9 @@ class _Tokenizer:
         return [term for terms in self.each(words) for term in terms]
 
     def each(self, words: list[str]) -> list[tuple[str, ...]]:
-        missing = [w for w in dict.fromkeys(words) if w not in self.cache]
-        if missing:
-            with self.lock:
+        with self.lock:
+            missing = [w for w in dict.fromkeys(words) if w not in self.cache]
+            if missing:
                 self.db.executemany("INSERT INTO words (rowid, word) VALUES (?, ?)", enumerate(missing, 1))
                 found: dict[int, list[str]] = {}
                 for doc, term in self.db.execute("SELECT doc, term FROM terms ORDER BY doc, offset"):
@@ -692,7 +692,7 @@ class _Tokenizer:
                     self.cache.clear()
                 for i, word in enumerate(missing, 1):
                     self.cache[word] = tuple(found.get(i, ()))
-        return [self.cache[w] for w in words]
+            return [self.cache[w] for w in words]
 
 
 def _date_words(published: str | None) -> str:
