@@ -237,8 +237,8 @@ class ImpactIndex:
         # tid is already grouped term by term in first-seen order: indptr from the counts
         indptr = np.zeros(len(term_ids) + 1, dtype=np.int64)
         np.cumsum(np.bincount(tid, minlength=len(term_ids)), out=indptr[1:])
-        order = np.argsort(tid, kind="stable")  # a no-op unless a term's rows were split
-        if not np.all(order[1:] > order[:-1]):
+        if len(tid) and not np.all(tid[1:] >= tid[:-1]):  # FTS5 lists terms in order: not expected
+            order = np.argsort(tid, kind="stable")
             pos, impacts = pos[order], impacts[order]
         return cls(
             terms=list(term_ids),
