@@ -289,8 +289,9 @@ print(json.dumps(asyncio.run(main())))
 
 
 def bench_stall(args, data: Path) -> None:
-    """The event loop of a process like the bot's (only the engine loaded, no torch) while a full
-    reindex runs in a worker thread, as `/reindex` does."""
+    """The event loop of a fresh process like the bot's (only the engine loaded) while a full reindex
+    runs in a worker thread, as `/reindex` does. (In this process, after the torch comparison, the
+    same measure gave 100-190 ms.)"""
     print("\n## Event loop while a full reindex runs in a thread", flush=True)
     code = _STALL_SCRIPT.format(
         root=str(ROOT), data=str(data), backend=args.backend, cache=str(CACHE["dir"]), idle=args.idle
