@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused, boosted, rescored by
-sentence, capped per article.
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25: FTS5's scores, from the impact index of
+`index.lexical` where built) candidates, fused, boosted, rescored by sentence, capped per article.
 
 1. The question is parsed (`index.query`) for the outlets and days it names.
 2. Candidates come from one BM25 search over passages (with their article's title, outlet and date; the
