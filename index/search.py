@@ -20,6 +20,7 @@ The defaults are the best measured on the MultiHop-RAG dev questions (docs/retri
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +35,7 @@ from .store import Filters, Store
 from .vectors import VectorIndex
 
 Ranked = list[tuple[int, float]]
+_EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embed")
 DEEP = 10  # with outlet searches, candidate lists are this many times deeper, then viewed per outlet
 
 
@@ -73,12 +75,14 @@ def hybrid_search(
         needs_outlets = weights.outlet_searches or weights.outlet_boost
         outlets = [s["source"] for s in store.sources()] if needs_outlets else []
         parsed = parse_query(query, outlets)
-    vector = None
+    embedding = None
     if vectors is not None and embedder is not None and vectors.count:
-        vector = embedder.embed([query])[0]
+        # The model runs (outside the GIL) while BM25 ranks: on 2 cores the two overlap.
+        embedding = _EMBEDDING.submit(embedder.embed, [query])
     # Deeper lists only when the question names outlets: each outlet's view is cut from them.
     depth = weights.candidates * (DEEP if weights.outlet_searches and parsed.outlets else 1)
     lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
+    vector = embedding.result()[0] if embedding is not None else None
     dense: Ranked = []
     if vector is not None and vectors is not None:
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
