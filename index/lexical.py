@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import shutil
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .versions import current_version, publish, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -258,11 +256,8 @@ class ImpactIndex:
 
     def save(self, folder: Path) -> Path:
         """Write a new version beside the live one, then point CURRENT at it in one rename."""
-        folder.mkdir(parents=True, exist_ok=True)
-        version = f"v-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
-        staging = folder / f".{version}.tmp"
-        staging.mkdir()
-        try:
+
+        def write(staging: Path) -> None:
             for name in self.ARRAYS:
                 np.save(staging / f"{name}.npy", getattr(self, name))
             meta = {
@@ -273,24 +268,17 @@ class ImpactIndex:
                 "max_id": self.max_id,
                 "passages": self.size,
             }
-            (staging / "meta.json").write_text(json.dumps(meta))
-            os.replace(staging, folder / version)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        pointer = folder / ".CURRENT.tmp"
-        pointer.write_text(version)
-        os.replace(pointer, folder / "CURRENT")
-        for old in folder.glob("v-*"):
-            if old.name != version:
-                shutil.rmtree(old, ignore_errors=True)
-        return folder / version
+            write_atomic(staging / "meta.json", json.dumps(meta))
+
+        return publish(folder, write)
 
     @classmethod
     def load(cls, folder: Path) -> ImpactIndex | None:
         """The live version (arrays memory-mapped), or None if there is none or it is unreadable."""
         try:
-            live = folder / (folder / "CURRENT").read_text().strip()
+            live = current_version(folder)
+            if live is None:
+                return None
             meta = json.loads((live / "meta.json").read_text())
             if meta.get("format") != FORMAT:
                 return None

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +28,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
+from .versions import current_version, publish, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -249,28 +248,20 @@ class VectorIndex:
 
     def save(self, index_dir: Path) -> Path:
         """Write a new version beside the live one, then point CURRENT at it in one rename."""
-        index_dir.mkdir(parents=True, exist_ok=True)
         built_at = _now()
-        version = f"v-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
-        staging = index_dir / f".{version}.tmp"
-        staging.mkdir()
-        try:
+
+        def write(staging: Path) -> None:
             with self._lock:
                 faiss.write_index(self.index, str(staging / "index.faiss"))
                 if self._deleted:
                     np.save(staging / "deleted.npy", self._deleted_array())
                 meta = self.meta()
             meta = IndexMeta(**{**meta.to_json(), "built_at": built_at})
-            _write_atomic(staging / "meta.json", json.dumps(meta.to_json(), indent=2))
-            _fsync_dir(staging)
-            os.replace(staging, index_dir / version)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        _write_atomic(index_dir / "CURRENT", version)
+            write_atomic(staging / "meta.json", json.dumps(meta.to_json(), indent=2))
+
+        live = publish(index_dir, write)
         self.built_at = built_at
-        _remove_old_versions(index_dir, keep=version)
-        return index_dir / version
+        return live
 
     @classmethod
     def load(cls, index_dir: Path, model: str, dimension: int) -> VectorIndex | None:
@@ -317,14 +308,6 @@ def _pairs(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
     return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
 
 
-def current_version(index_dir: Path) -> Path | None:
-    pointer = index_dir / "CURRENT"
-    if not pointer.exists():
-        return None
-    live = index_dir / pointer.read_text().strip()
-    return live if (live / "meta.json").exists() else None
-
-
 def read_meta(index_dir: Path) -> dict | None:
     live = current_version(index_dir)
     return json.loads((live / "meta.json").read_text()) if live else None
@@ -332,33 +315,3 @@ def read_meta(index_dir: Path) -> dict | None:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(3)}.tmp")
-    try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    for file in path.iterdir():
-        with open(file, "rb") as handle:
-            os.fsync(handle.fileno())
-
-
-def _remove_old_versions(index_dir: Path, keep: str, stale_after: float = 3600.0) -> None:
-    """Older versions go; another writer's staging folder goes only once it is clearly abandoned."""
-    now = time.time()
-    for entry in index_dir.iterdir():
-        if not entry.is_dir() or entry.name == keep:
-            continue
-        if entry.name.startswith(".") and now - entry.stat().st_mtime < stale_after:
-            continue
-        shutil.rmtree(entry, ignore_errors=True)

@@ -158,7 +158,7 @@ def test_a_failed_save_leaves_the_previous_version_live(tmp_path, monkeypatch, f
     if failing == "write_index":
         monkeypatch.setattr(faiss, "write_index", boom)
     else:
-        monkeypatch.setattr(vectors_module, "_write_atomic", boom)
+        monkeypatch.setattr(vectors_module, "write_atomic", boom)
     with pytest.raises(OSError, match="disk full"):
         index.save(tmp_path)
     assert current_version(tmp_path) == first
