@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from index.answers.candidates import Sentence
+from index.answers.candidates import Sentence, _sentence
 from index.answers.extract import Scored
 from index.models import Article, ArticleDraft
 
@@ -58,18 +58,9 @@ def article_by_url(engine, url: str) -> Article:
 
 
 def sentence_of(article: Article, text: str, score: float = 1.0) -> Sentence:
+    """The sentence `text` of a stored article, built as the answer engine builds its candidates."""
     start = article.body.index(text)
-    return Sentence(
-        article_id=article.id,
-        title=article.title,
-        source=article.source,
-        url=article.url,
-        published=article.published,
-        start=start,
-        end=start + len(text),
-        text=text,
-        passage_score=score,
-    )
+    return _sentence(article, start, start + len(text), 0, score)
 
 
 def made_up(article_id: str, text: str, *, source: str = "Outlet", start: int = 0) -> Sentence:
