@@ -133,6 +133,8 @@ def _without_mentions(parsed: ParsedQuery) -> str:
 def _by_sentences(ranked: Ranked, rows: dict[int, tuple], question: str, weights: FusionWeights) -> Ranked:
     """The best `sentence_depth` candidates rescored by their best sentence; the rest follow unchanged."""
     head, tail = ranked[: weights.sentence_depth], ranked[weights.sentence_depth :]
+    # A passage can vanish between ranking and fetching (a full reindex re-chunks while questions run).
+    head = [(cid, score) for cid, score in head if cid in rows]
     extra = sentence_scores(
         question, {cid: rows[cid][4] for cid, _ in head}, {cid: decode_spans(rows[cid][9]) for cid, _ in head}
     )

@@ -3,6 +3,7 @@
 import pytest
 
 from index.engine import Engine
+from tests.conftest import bundled_articles, draft_of
 
 # Questions phrased the way a member would ask, with the article that answers each (by its URL slug).
 QUESTIONS = [
@@ -56,3 +57,23 @@ def test_user_text_is_never_fts_syntax(news_engine: Engine):
 
 def test_search_on_an_empty_store_returns_nothing(engine: Engine):
     assert engine.search("anything at all") == []
+
+
+def test_a_passage_removed_while_a_question_runs_is_left_out(engine: Engine, monkeypatch):
+    """A full reindex re-chunks articles while questions are answered: a candidate ranked a moment ago
+    may be gone when its text is fetched. The question is still answered, without it."""
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:8])
+    store = engine.store
+    fetch, gone = store.passages, []
+
+    def passages_after_a_concurrent_delete(chunk_ids):
+        if not gone and chunk_ids:
+            gone.append(chunk_ids[0])
+            with store.lock, store.db.conn:
+                store.db.execute("DELETE FROM chunks WHERE id = ?", [chunk_ids[0]])
+        return fetch(chunk_ids)
+
+    monkeypatch.setattr(store, "passages", passages_after_a_concurrent_delete)
+    hits = engine.search("Sam Bankman-Fried FTX trial", k=10)
+    assert gone, "the search should have fetched candidate passages"
+    assert hits and gone[0] not in {h.chunk_id for h in hits}
