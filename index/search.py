@@ -35,7 +35,7 @@ from .store import Filters, Store
 from .vectors import VectorIndex
 
 Ranked = list[tuple[int, float]]
-_EMBEDDING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embed")
+_DENSE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense-search")
 DEEP = 10  # with outlet searches, candidate lists are this many times deeper, then viewed per outlet
 
 
@@ -75,18 +75,15 @@ def hybrid_search(
         needs_outlets = weights.outlet_searches or weights.outlet_boost
         outlets = [s["source"] for s in store.sources()] if needs_outlets else []
         parsed = parse_query(query, outlets)
-    embedding = None
-    if vectors is not None and embedder is not None and vectors.count:
-        # The model runs (outside the GIL) while BM25 ranks: on 2 cores the two overlap.
-        embedding = _EMBEDDING.submit(embedder.embed, [query])
     # Deeper lists only when the question names outlets: each outlet's view is cut from them.
     depth = weights.candidates * (DEEP if weights.outlet_searches and parsed.outlets else 1)
-    lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
-    vector = embedding.result()[0] if embedding is not None else None
-    dense: Ranked = []
-    if vector is not None and vectors is not None:
+    dense_search = None
+    if vectors is not None and embedder is not None and vectors.count:
+        # The model and FAISS run outside the GIL while BM25 ranks: on 2 cores the two overlap.
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
-        dense = vectors.search(vector, depth, allowed)
+        dense_search = _DENSE.submit(_dense, query, embedder, vectors, depth, allowed)
+    lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
+    dense: Ranked = dense_search.result() if dense_search is not None else []
     n = weights.candidates
     fused = dict(fuse(lexical[:n], dense[:n], weights))
     named = [o for o in parsed.outlets if not filters.sources or o.lower() in _lower(filters.sources)]
@@ -114,6 +111,10 @@ def hybrid_search(
     picked = _pick(ranked, meta, k, per_article, weights.same_article)
     rows.update(store.passages([cid for cid, _ in picked if cid not in rows]))
     return [_hit(store, rows[cid], score) for cid, score in picked if cid in rows]
+
+
+def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed) -> Ranked:
+    return vectors.search(embedder.embed([query])[0], depth, allowed)
 
 
 def _without_mentions(parsed: ParsedQuery) -> str:
