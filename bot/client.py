@@ -72,7 +72,7 @@ class NewsBot(commands.AutoShardedBot):
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
         )
-        self.answers = AnswerMemory()
+        self.answers = AnswerMemory(engine)
         self.titles = Cached(lambda: engine_calls.article_titles(engine))
         self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
 

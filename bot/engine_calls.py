@@ -141,3 +141,11 @@ def record_vote(engine: Engine, *, message_id: int, user_id: int, question: str,
     feedback.record_feedback(
         engine.store, message_id=message_id, user_id=user_id, question=question, vote=vote
     )
+
+
+def remember_answer(engine: Engine, message_id: int, context: dict) -> None:
+    feedback.remember_answer(engine.store, message_id, context)
+
+
+def answer_context(engine: Engine, message_id: int) -> dict | None:
+    return feedback.answer_context(engine.store, message_id)

@@ -1,14 +1,15 @@
 """Buttons under an answer: "More sources" (ephemeral) and 👍/👎 feedback stored in SQLite.
 
 The view is persistent (fixed custom ids, registered once in setup_hook), so buttons keep working across
-restarts; what an answer was about is remembered per message in a bounded in-memory map.
+restarts; what an answer was about is remembered per message in SQLite (`index.feedback`), the most
+recent ones in memory too.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,6 +17,8 @@ import discord
 from . import engine_calls, render
 
 if TYPE_CHECKING:
+    from index.engine import Engine
+
     from .client import NewsBot
 
 MORE_ID = "newsbot:more-sources"
@@ -34,20 +37,37 @@ class AskedQuestion:
 
 
 class AnswerMemory:
-    """The questions behind the most recent answer messages (oldest forgotten first)."""
+    """The questions behind answer messages: kept in SQLite, the most recent also in memory."""
 
-    def __init__(self, size: int = 2000):
+    def __init__(self, engine: Engine, size: int = 2000):
+        self.engine = engine
         self.size = size
         self._items: OrderedDict[int, AskedQuestion] = OrderedDict()
 
-    def remember(self, message_id: int, asked: AskedQuestion) -> None:
+    async def remember(self, message_id: int, asked: AskedQuestion) -> None:
+        self._keep(message_id, asked)
+        await asyncio.to_thread(engine_calls.remember_answer, self.engine, message_id, asdict(asked))
+
+    async def get(self, message_id: int) -> AskedQuestion | None:
+        if message_id in self._items:
+            return self._items[message_id]
+        context = await asyncio.to_thread(engine_calls.answer_context, self.engine, message_id)
+        if context is None:
+            return None
+        asked = AskedQuestion(
+            question=context["question"],
+            since=context.get("since"),
+            sources=tuple(context["sources"]) if context.get("sources") else None,
+            cited=tuple(context.get("cited") or ()),
+        )
+        self._keep(message_id, asked)
+        return asked
+
+    def _keep(self, message_id: int, asked: AskedQuestion) -> None:
         self._items[message_id] = asked
         self._items.move_to_end(message_id)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
-
-    def get(self, message_id: int) -> AskedQuestion | None:
-        return self._items.get(message_id)
 
 
 class AnswerView(discord.ui.View):
@@ -60,15 +80,15 @@ class AnswerView(discord.ui.View):
     @discord.ui.button(label="More sources", style=discord.ButtonStyle.secondary, custom_id=MORE_ID)
     async def more_sources(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         bot = self._bot(interaction)
-        asked = bot.answers.get(interaction.message.id) if interaction.message else None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        asked = await bot.answers.get(interaction.message.id) if interaction.message else None
         if asked is None:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 "I no longer remember that question: please ask it again.",
                 ephemeral=True,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
         hits, info = await asyncio.to_thread(
             engine_calls.more_sources,
             bot.engine,
@@ -91,7 +111,7 @@ class AnswerView(discord.ui.View):
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
         message_id = interaction.message.id if interaction.message else 0
-        asked = bot.answers.get(message_id)
+        asked = await bot.answers.get(message_id)
         await asyncio.to_thread(
             engine_calls.record_vote,
             bot.engine,

@@ -1,11 +1,13 @@
-"""Members' 👍/👎 on answers and a log of questions asked (for /stats), kept in SQLite.
+"""Members' 👍/👎 on answers, a log of questions asked (for /stats), and what each answer message
+was about (so its buttons work after a restart), kept in SQLite.
 
-Small functions over the store's connection and lock; the tables come from migration m002.
+Small functions over the store's connection and lock; the tables come from migrations m002 and m005.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from .store import Store
@@ -36,6 +38,28 @@ def record_feedback(
         except BaseException:
             store.db.execute("ROLLBACK")
             raise
+
+
+ANSWERS_KEPT = 100_000  # answer messages remembered; the oldest are forgotten first
+
+
+def remember_answer(store: Store, message_id: int | str, context: dict, *, keep: int = ANSWERS_KEPT) -> None:
+    """Keep what an answer message was about (any JSON-able dict), replacing an earlier record."""
+    with store.lock, store.db.conn:
+        cursor = store.db.execute(
+            "INSERT OR REPLACE INTO answer_messages (message_id, context, created_at) VALUES (?, ?, ?)",
+            [str(message_id), json.dumps(context), _now()],
+        )
+        store.db.execute("DELETE FROM answer_messages WHERE rowid <= ?", [cursor.lastrowid - keep])
+
+
+def answer_context(store: Store, message_id: int | str) -> dict | None:
+    """What `remember_answer` kept for this message, or None."""
+    with store.lock:
+        row = store.db.execute(
+            "SELECT context FROM answer_messages WHERE message_id = ?", [str(message_id)]
+        ).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 def feedback_counts(store: Store) -> tuple[int, int]:

@@ -88,6 +88,13 @@ def m004_outlets_index(db: Database) -> None:
     db.execute("CREATE INDEX idx_articles_outlets ON articles(duplicate_of, source, published)")
 
 
+@migrations()
+def m005_answer_messages(db: Database) -> None:
+    """What each answer message was about (its question, filters and cited articles), so its buttons
+    still work after a restart."""
+    db["answer_messages"].create({"message_id": str, "context": str, "created_at": str}, pk="message_id")
+
+
 def encode_spans(spans: list[tuple[int, int]]) -> str:
     """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
     return " ".join(f"{start}:{end}" for start, end in spans)

@@ -118,7 +118,7 @@ class Ask(commands.Cog):
             extra = {"view": AnswerView()} if i == len(parts) - 1 else {}
             sent = await message.reply(**part.kwargs(), mention_author=False, **extra)
         if sent is not None:
-            self.bot.answers.remember(sent.id, asked)
+            await self.bot.answers.remember(sent.id, asked)
 
     async def history_of(self, message: discord.Message) -> list[Turn]:
         """Earlier turns, oldest first: the reply chain if there is one, else the thread's last messages."""
@@ -218,7 +218,7 @@ class Ask(commands.Cog):
             extra = {"view": AnswerView()} if i == len(parts) - 1 else {}
             sent = await interaction.followup.send(**part.kwargs(), ephemeral=ephemeral, wait=True, **extra)
         if sent is not None:
-            self.bot.answers.remember(sent.id, asked)
+            await self.bot.answers.remember(sent.id, asked)
 
 
 def _cited(answer: object) -> tuple[str, ...]:

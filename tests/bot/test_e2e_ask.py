@@ -211,6 +211,27 @@ async def test_buttons_record_feedback_and_show_more_sources(fake, hash_news_eng
     assert_no_pings(fake)
 
 
+async def test_more_sources_still_works_after_a_restart(fake, hash_news_engine):
+    w = fake.world
+
+    async def more_sources(message_id: int) -> dict:
+        click = await fake.click_component(message_id, MORE_ID, user_id=w.member_id)
+        await click.wait_acknowledged()
+        return await fake.wait_for_bot_message(
+            predicate=lambda m: m.get("interaction_metadata", {}).get("id") == str(click.id), timeout=30
+        )
+
+    async with running_bot(fake, hash_news_engine):
+        rec = await fake.send_slash_command("ask", {"question": "Ozempic stomach paralysis"})
+        await rec.wait_acknowledged()
+        answer = await fake.wait_for_bot_message(timeout=30)
+        before = await more_sources(int(answer["id"]))
+    async with running_bot(fake, hash_news_engine):  # a new process starts with nothing in memory
+        after = await more_sources(int(answer["id"]))
+    assert before["embeds"][0]["title"] == "More sources"
+    assert after["embeds"] == before["embeds"]  # same question, filters and already-cited articles
+
+
 async def test_thread_follow_up_uses_the_threads_earlier_turns(fake, hash_news_engine, answer_calls):
     calls = answer_calls
     w = fake.world

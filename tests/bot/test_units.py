@@ -167,6 +167,18 @@ def test_feedback_and_question_stats(engine):
     assert (stats.p50_ms, stats.p90_ms, stats.p99_ms) == (50.0, 90.0, 99.0)
 
 
+def test_answer_contexts_are_kept_replaced_and_bounded(engine):
+    store = engine.store
+    assert feedback.answer_context(store, 1) is None
+    feedback.remember_answer(store, 1, {"question": "first", "cited": ["a"]}, keep=3)
+    feedback.remember_answer(store, 1, {"question": "again", "cited": ["a", "b"]}, keep=3)  # replaces
+    assert feedback.answer_context(store, 1) == {"question": "again", "cited": ["a", "b"]}
+    for message_id in (2, 3, 4):
+        feedback.remember_answer(store, message_id, {"question": f"q{message_id}"}, keep=3)
+    assert feedback.answer_context(store, 1) is None  # the oldest is forgotten first
+    assert [feedback.answer_context(store, m)["question"] for m in (2, 3, 4)] == ["q2", "q3", "q4"]
+
+
 def test_sync_state_round_trip(tmp_path):
     assert read_sync_state(tmp_path) == {}
     write_sync_state(tmp_path / "d", {"global": payload_hash([{"name": "ask"}])})
