@@ -25,6 +25,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -163,6 +164,7 @@ def bench_embed(args, cache_dir: Path) -> None:
 def bench_ingest(args, work: Path) -> Path:
     print("\n## Ingest and reindex on the bundled news", flush=True)
     data = work / "news-data"
+    shutil.rmtree(data, ignore_errors=True)  # ingest is timed from empty, also on a reused --work-dir
     records = articles()
     engine = Engine(settings_for(data, args.backend))
     embedder = engine.embedder
