@@ -47,6 +47,7 @@ class Engine:
         self.store = store or Store(settings.db_path)
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
+        self._lexical_loaded = False
         self._passager: Passager | None = None
         self._write_lock = threading.RLock()  # one writer at a time: ingest, remove, reindex
         self._reindex_lock = threading.Lock()
@@ -91,19 +92,26 @@ class Engine:
         if self._vectors is None:
             with self._write_lock:
                 if self._vectors is None:
-                    self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
+                    self._load_lexical()
                     self._vectors = self._load_vectors()
                     self.store.sources()  # every search reads the outlet list: build it while loading
         return self._vectors
+
+    def _load_lexical(self) -> None:
+        """The impact index on disk, once (search and reindex both need it; reindex may come first)."""
+        if not self._lexical_loaded:
+            self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
 
     def _attach_lexical(self, index: ImpactIndex | None) -> None:
         """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
         if index is not None:
             index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
         self.store.impacts = index
+        self._lexical_loaded = True
 
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
+        self._load_lexical()
         impacts = self.store.impacts
         return impacts is not None and not impacts.dead and not self.store.passages_after(impacts.max_id)
 

@@ -186,3 +186,8 @@ def test_reindex_rebuilds_the_impact_index_only_when_passages_changed(loaded: En
     loaded.reindex()
     assert (settings.lexical_dir / "CURRENT").read_text() != first
     assert loaded.store.impacts.alive.all() and loaded.store.impacts.size == len(loaded.store.chunk_ids())
+    current = (settings.lexical_dir / "CURRENT").read_text()
+    with Engine(settings, embedder=loaded.embedder) as fresh:  # `newsbot reindex` in a new process
+        fresh.reindex()
+        assert fresh.store.impacts is not None
+    assert (settings.lexical_dir / "CURRENT").read_text() == current
