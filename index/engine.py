@@ -272,7 +272,7 @@ class Engine:
                     self._index_articles([article], None, reuse=not full)
                     progress("chunk", done, len(pending))
                 total, done = self.store.counts()["chunks"], 0
-                fresh = VectorIndex(e.name, e.dimension)
+                fresh = VectorIndex(e.name, e.dimension, expected=total)
                 for page in self.store.chunk_embed_keys(page=256):
                     self._add_rows(fresh, page)
                     done += len(page)

@@ -10,7 +10,7 @@ import pytest
 
 from index import vectors as vectors_module
 from index.engine import Engine
-from index.vectors import FLAT, HNSW, IndexMismatch, VectorIndex, current_version, read_meta
+from index.vectors import FLAT, HNSW, IVF, IndexMismatch, VectorIndex, current_version, read_meta
 
 from .conftest import bundled_articles, draft_of
 
@@ -192,3 +192,63 @@ def test_reindex_switches_to_hnsw_and_compacts(engine, monkeypatch):
     monkeypatch.setattr(vectors_module, "HNSW_THRESHOLD", 10**9)
     engine.reindex()
     assert read_meta(engine.settings.index_dir)["kind"] == FLAT  # back to exact when small again
+
+
+def test_fresh_index_grows_to_an_inverted_file_with_good_recall():
+    x = clustered(5000)
+    index = VectorIndex("m", DIM, threshold=1000, ivf_threshold=4000)
+    kinds = []
+    for start in range(0, len(x), 500):
+        index.add(np.arange(start, start + 500) + 1, x[start : start + 500])
+        kinds.append(index.kind)
+    assert kinds[1] == HNSW and kinds[-1] == IVF and index.count == 5000
+    assert index.meta().params == {"cells": 256, "scanned": 8}
+    assert sorted(index.ids().tolist()) == list(range(1, 5001))
+    exact = VectorIndex("m", DIM, threshold=10**9, ivf_threshold=10**9)
+    fill(exact, x)
+    rng = np.random.default_rng(3)
+    queries = x[rng.integers(0, len(x), 40)] + 0.05 * rng.standard_normal((40, DIM)).astype(np.float32)
+    recall = np.mean([len(set(top_ids(index, q)) & set(top_ids(exact, q))) / 10 for q in queries])
+    assert recall >= 0.9, recall
+    assert index.search(x[7], 1)[0] == (8, pytest.approx(1.0, abs=1e-5))
+
+
+def test_an_index_filled_to_a_known_size_skips_hnsw():
+    x = clustered(3000)
+    index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000, expected=3000)
+    kinds = set()
+    for start in range(0, len(x), 250):
+        index.add(np.arange(start, start + 250) + 1, x[start : start + 250])
+        kinds.add(index.kind)
+    assert kinds == {FLAT, IVF}  # flat while filling (cheap appends), then trained on all of it
+
+
+def test_inverted_file_removals_filters_and_round_trip(tmp_path):
+    x = clustered(3000)
+    index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000)
+    fill(index, x)
+    assert index.kind == IVF
+    assert index.remove(np.array([1, 2, 3, 99999])) == 3 and index.count == 2997 and index.deleted == 3
+    assert not {1, 2, 3} & set(top_ids(index, x[0], k=50))
+    allowed = np.array([1, 2, 10, 11, 12, 2500])
+    got = index.search(x[10], 10, allowed)  # a few allowed ids: exact over their stored vectors
+    assert {i for i, _ in got} == {10, 11, 12, 2500} and got[0] == (11, pytest.approx(1.0, abs=1e-5))
+    live = index.save(tmp_path)
+    assert json.loads((live / "meta.json").read_text())["kind"] == IVF
+    loaded = VectorIndex.load(tmp_path, "m", DIM)
+    assert (loaded.kind, loaded.count, loaded.deleted) == (IVF, 2997, 3)
+    assert top_ids(loaded, x[50], k=1) == [51] and 1 not in top_ids(loaded, x[0], k=50)
+    loaded.add(np.array([1]), x[1000:1001])  # an id coming back: rebuilt without its old vector
+    assert loaded.kind == IVF and loaded.deleted == 0 and loaded.count == 2998
+    assert loaded.search(x[1000], 2)[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_reindex_builds_an_inverted_file_for_a_large_corpus(engine, monkeypatch):
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
+    chunks = engine.vectors.count
+    monkeypatch.setattr(vectors_module, "IVF_THRESHOLD", max(chunks // 2, 2))
+    engine.reindex()
+    meta = read_meta(engine.settings.index_dir)
+    assert meta["kind"] == IVF and meta["count"] == chunks
+    title = bundled_articles()[3]["title"]
+    assert any(h.title == title for h in engine.search(title, k=3))
