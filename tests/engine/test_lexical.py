@@ -191,3 +191,18 @@ def test_reindex_rebuilds_the_impact_index_only_when_passages_changed(loaded: En
         fresh.reindex()
         assert fresh.store.impacts is not None
     assert (settings.lexical_dir / "CURRENT").read_text() == current
+
+
+@pytest.mark.parametrize("positives", [5, 150, 5000, 100_000])
+def test_best_scores_are_exactly_those_of_a_full_sort(positives):
+    from index.lexical import _best
+
+    rng = np.random.default_rng(positives)
+    scores = np.zeros(100_000, dtype=np.float32)
+    where = rng.choice(len(scores), positives, replace=False)
+    scores[where] = rng.integers(1, 50, positives).astype(np.float32)  # many ties
+    for limit in (1, 10, 100):
+        got = _best(scores, limit)
+        expected = np.sort(scores[scores > 0])[::-1][:limit]
+        assert np.array_equal(np.sort(scores[got])[::-1][: len(expected)], expected)
+        assert (scores[got] > 0).all() and len(got) >= min(limit, positives)
