@@ -87,6 +87,7 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MB of pages (SQLite's default is 2 MB)
         self.path = str(path)
         self.db = Database(conn)
         self.lock = threading.RLock()
