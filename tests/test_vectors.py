@@ -202,7 +202,7 @@ def test_fresh_index_grows_to_an_inverted_file_with_good_recall():
         index.add(np.arange(start, start + 500) + 1, x[start : start + 500])
         kinds.append(index.kind)
     assert kinds[1] == HNSW and kinds[-1] == IVF and index.count == 5000
-    assert index.meta().params == {"cells": 256, "scanned": 8}
+    assert index.meta().params == {"cells": 256, "scanned": 64}
     assert sorted(index.ids().tolist()) == list(range(1, 5001))
     exact = VectorIndex("m", DIM, threshold=10**9, ivf_threshold=10**9)
     fill(exact, x)
