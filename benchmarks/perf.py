@@ -3,7 +3,7 @@ start and event-loop stalls — printed as one Markdown table for docs/performan
 
     python benchmarks/perf.py                      # default: ~6 minutes on 2 idle cores, 10k passages
     python benchmarks/perf.py --scales 10k,100k    # add larger scales (100k: ~3 minutes more)
-    python benchmarks/perf.py --scales 1m --work-dir W   # 1M passages: ~45 minutes to build; run the
+    python benchmarks/perf.py --scales 1m --work-dir W   # 1M passages: ~30-45 minutes to build; run the
                                                          # same command again to measure serving only
     python benchmarks/perf.py --only embed         # one section: embed, ingest, cold, stall, scale
 
