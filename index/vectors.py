@@ -154,9 +154,11 @@ class VectorIndex:
         """A fresh index takes the kind of its size; one being filled to a known size goes straight
         to the kind of that size once full (no HNSW graph built only to be replaced). Holds the lock."""
         n = int(self.index.ntotal)
-        if self.kind != IVF and n >= max(self.ivf_threshold, 0 if filled else self.expected):
-            self._convert(IVF)
-        elif self.kind == FLAT and n >= self.threshold and self.expected < self.ivf_threshold:
+        size = n if filled else max(n, self.expected)  # the size it is growing to
+        if size >= self.ivf_threshold:
+            if self.kind != IVF and n >= size:
+                self._convert(IVF)
+        elif self.kind == FLAT and n >= self.threshold:
             self._convert(HNSW)
 
     def remove(self, ids: np.ndarray) -> int:

@@ -223,6 +223,14 @@ def test_an_index_filled_to_a_known_size_skips_hnsw():
     assert kinds == {FLAT, IVF}  # flat while filling (cheap appends), then trained on all of it
 
 
+def test_an_index_that_gets_fewer_passages_than_expected_settles_on_their_size(tmp_path):
+    index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000, expected=3000)
+    fill(index, clustered(1000))
+    assert index.kind == FLAT  # still waiting for the 3,000
+    index.save(tmp_path)
+    assert index.kind == HNSW and read_meta(tmp_path)["kind"] == HNSW
+
+
 def test_inverted_file_removals_filters_and_round_trip(tmp_path):
     x = clustered(3000)
     index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000)
