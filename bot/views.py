@@ -110,6 +110,7 @@ class AnswerView(discord.ui.View):
 
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
         message_id = interaction.message.id if interaction.message else 0
         asked = await bot.answers.get(message_id)
         await asyncio.to_thread(
@@ -120,7 +121,7 @@ class AnswerView(discord.ui.View):
             question=asked.question if asked else "",
             vote=vote,
         )
-        await interaction.response.send_message(
+        await interaction.followup.send(
             "Thanks for the feedback!", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
