@@ -96,7 +96,13 @@ class Store:
         # The lexical accelerator for the passages it covers (index/lexical.py); FTS5 ranks the rest.
         self.impacts: ImpactIndex | None = None
         migrations.apply(self.db)
-        self._newest_chunk = self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
+
+    @property
+    def _newest_chunk(self) -> int:
+        """The newest passage's id, read each time (one B-tree step), so passages another process
+        added since are seen too."""
+        with self.lock:
+            return self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0]
 
     def close(self) -> None:
         with self.lock:
@@ -195,7 +201,6 @@ class Store:
                 ],
             )
             ids.append(cursor.lastrowid)
-            self._newest_chunk = max(self._newest_chunk, cursor.lastrowid)
             self.db.execute(
                 "INSERT INTO chunks_fts (rowid, title, source, published, text) VALUES (?, ?, ?, ?, ?)",
                 [

@@ -85,6 +85,16 @@ def test_passages_added_after_the_build_are_ranked_by_fts5(loaded: Engine):
     assert new <= set(loaded.store.allowed_chunk_ids(Filters(since="1900-01-01")).tolist())
 
 
+def test_passages_another_process_added_are_ranked_too(loaded: Engine, settings):
+    loaded.reindex()
+    loaded.store.lexical("warm the tokenizer", 5)
+    with Engine(settings, embedder=loaded.embedder) as other:  # e.g. `newsbot ingest` beside the bot
+        other.ingest_items([draft_of(bundled_articles()[40])])
+    title = bundled_articles()[40]["title"]
+    hits = loaded.store.lexical(title, 10)
+    assert hits and hits[0][0] > loaded.store.impacts.max_id
+
+
 def test_removed_passages_are_never_returned(loaded: Engine, settings):
     loaded.reindex()
     record = bundled_articles()[3]
