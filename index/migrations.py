@@ -103,4 +103,5 @@ def encode_spans(spans: list[tuple[int, int]]) -> str:
 def decode_spans(text: str | None) -> list[tuple[int, int]] | None:
     if text is None:
         return None
-    return [(int(a), int(b)) for a, b in (pair.split(":") for pair in text.split())]
+    numbers = list(map(int, text.replace(":", " ").split()))
+    return list(zip(numbers[::2], numbers[1::2], strict=True))

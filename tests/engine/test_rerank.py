@@ -1,12 +1,14 @@
 """Sentence-level rescoring (index/rerank.py) and its place in search."""
 
+import random
+import re
 from dataclasses import replace
 
 import pytest
 
 from index.engine import Engine
 from index.models import ArticleDraft
-from index.rerank import sentence_scores, split_clauses
+from index.rerank import _words_by_sentence, sentence_scores, split_clauses
 
 
 def test_a_multi_part_question_is_split_into_its_clauses():
@@ -72,6 +74,21 @@ def test_words_all_candidates_share_weigh_least():
 def test_no_content_words_score_nothing():
     assert sentence_scores("What is it?", {1: "It is what it is.", 2: "Nothing."}) == {1: 0.0, 2: 0.0}
     assert sentence_scores("Which buses?", {}) == {}
+
+
+def test_question_words_are_found_in_each_sentence_exactly_as_a_regex_would_cut_them():
+    # Words inside longer words, underscores, digits, accents and words that cross a span's end must
+    # count exactly as `\w+` over each sentence span finds them, spans with gaps between them included.
+    rng = random.Random(5)
+    vocabulary = ["rate", "rates", "fed", "fed_x", "2024", "24", "café", "cafés", "_", "x", "ai", "main"]
+    joiners = [" ", ". ", "-", "", ", ", "'", "\n", "é"]
+    for _ in range(400):
+        text = "".join(rng.choice(vocabulary) + rng.choice(joiners) for _ in range(rng.randint(1, 25)))
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, 2 * rng.randint(1, 4))))
+        spans = list(zip(cuts[::2], cuts[1::2], strict=False))
+        asked = set(rng.sample(vocabulary, 5))
+        expected = [asked & set(re.findall(r"\w+", text[s:e])) for s, e in spans]
+        assert _words_by_sentence(text, spans, asked) == expected, (text, spans, asked)
 
 
 ARTICLES = [
