@@ -20,6 +20,7 @@ The defaults are the best measured on the MultiHop-RAG dev questions (docs/retri
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -94,23 +95,21 @@ def hybrid_search(
         scoped = fuse(_within(lexical, mine, n), _within(dense, mine, n), weights)
         for chunk_id, score in scoped:
             fused[chunk_id] = max(fused.get(chunk_id, 0.0), weights.outlet_weight * score)
-    # Scores need only each passage's article, outlet and date; text is fetched for the few that are
-    # rescored by sentence or returned.
-    meta = store.passage_meta(list(fused))
+    # Bonuses need each passage's outlet and date (from the impact index's arrays); the text and
+    # article of a passage are fetched only for the few that are rescored by sentence or picked.
     boosted = (weights.outlet_boost and parsed.outlets) or (weights.date_boost and parsed.days)
+    facts = store.passage_facts(list(fused)) if boosted else {}
     scores = {
-        cid: s + (_bonus(meta[cid], parsed, weights) if boosted else 0.0)
-        for cid, s in fused.items()
-        if cid in meta
+        cid: s + (_bonus(facts[cid], parsed, weights) if cid in facts else 0.0) for cid, s in fused.items()
     }
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     rows: dict[int, tuple] = {}
     if weights.sentence_weight and weights.sentence_depth:
         rows = store.passages([cid for cid, _ in ranked[: weights.sentence_depth]])
         ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights)
-    picked = _pick(ranked, meta, k, per_article, weights.same_article)
-    rows.update(store.passages([cid for cid, _ in picked if cid not in rows]))
-    return [_hit(store, rows[cid], score) for cid, score in picked if cid in rows]
+    fetched = _Rows(store, ranked, rows)
+    picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
+    return [_hit(store, rows[cid], score) for cid, score in picked]
 
 
 def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed) -> Ranked:
@@ -159,8 +158,8 @@ def fuse(lexical: Ranked, dense: Ranked, weights: FusionWeights) -> Ranked:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _bonus(meta: tuple, parsed: ParsedQuery, weights: FusionWeights) -> float:
-    _, source, published = meta
+def _bonus(facts: tuple, parsed: ParsedQuery, weights: FusionWeights) -> float:
+    source, published = facts
     bonus = 0.0
     if weights.outlet_boost and source and source.lower() in _lower(parsed.outlets):
         bonus += weights.outlet_boost
@@ -182,29 +181,55 @@ def _lower(names: tuple[str, ...]) -> set[str]:
     return {n.lower() for n in names}
 
 
+class _Rows:
+    """The rows of ranked passages, fetched as picking reaches them (`AHEAD` at a time)."""
+
+    AHEAD = 20
+
+    def __init__(self, store: Store, ranked: Ranked, rows: dict[int, tuple]):
+        self.store, self.ranked, self.rows = store, ranked, rows
+        self.asked = set(rows)
+
+    def article(self, i: int) -> str | None:
+        """The article of the i-th ranked passage; None if it was removed since it was ranked."""
+        chunk_id = self.ranked[i][0]
+        if chunk_id not in self.asked:
+            ahead = [cid for cid, _ in self.ranked[i : i + self.AHEAD] if cid not in self.asked]
+            self.asked.update(ahead)
+            self.rows.update(self.store.passages(ahead))
+        row = self.rows.get(chunk_id)
+        return row[1] if row is not None else None
+
+
 def _pick(
-    ranked: Ranked, meta: dict[int, tuple], k: int, per_article: int, same_article: float
+    ranked: Ranked, article_of: Callable[[int], str | None], k: int, per_article: int, same_article: float
 ) -> list[tuple[int, float]]:
-    """Best first; each passage already picked from an article lowers that article's next ones."""
+    """Best first, at most `per_article` per article; with `same_article`, each passage already picked
+    from an article lowers that article's next ones."""
     picked: list[tuple[int, float]] = []
     per: dict[str, int] = defaultdict(int)
-    pending = list(ranked)
+    if not same_article:  # plain score order: one pass
+        for i, (chunk_id, score) in enumerate(ranked):
+            article = article_of(i)
+            if article is not None and per[article] < per_article:
+                per[article] += 1
+                picked.append((chunk_id, score))
+                if len(picked) == k:
+                    break
+        return picked
+    articles = [article_of(i) for i in range(len(ranked))]
+    pending = [i for i, article in enumerate(articles) if article is not None]
     while pending and len(picked) < k:
-        best_i, best = -1, -np.inf
-        for i, (chunk_id, score) in enumerate(pending):
-            article = meta[chunk_id][0]
-            if per[article] >= per_article:
-                continue
-            adjusted = score - same_article * per[article]
-            if adjusted > best:
-                best_i, best = i, adjusted
-            if not same_article:
-                break  # plain score order: the first allowed one is the best
-        if best_i < 0:
+        best_at, best = -1, -np.inf
+        for at, i in enumerate(pending):
+            article = articles[i]
+            if per[article] < per_article and ranked[i][1] - same_article * per[article] > best:
+                best_at, best = at, ranked[i][1] - same_article * per[article]
+        if best_at < 0:
             break
-        chunk_id, score = pending.pop(best_i)
-        per[meta[chunk_id][0]] += 1
-        picked.append((chunk_id, best))
+        i = pending.pop(best_at)
+        per[articles[i]] += 1
+        picked.append((ranked[i][0], best))
     return picked
 
 

@@ -322,21 +322,16 @@ class Store:
         with self.lock:
             return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
 
-    def passage_meta(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str, str | None, str | None]]:
-        """chunk id -> (article id, outlet, published) of the passages that exist.
+    def passage_facts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
+        """chunk id -> (outlet, published) of the passages that exist.
 
-        Search ranks hundreds of candidates by these alone: the article ids come from `chunks` by rowid,
-        outlets and dates from the impact index's arrays (a text-keyed article lookup per passage
-        costs more than the rest of the query)."""
+        Search boosts hundreds of candidates by these alone: they come from the impact index's arrays
+        where it covers the passage (a text-keyed article lookup per passage costs more than the rest
+        of the query), from SQLite for the others."""
         if not chunk_ids:
             return {}
-        marks = ",".join("?" * len(chunk_ids))
-        with self.lock:
-            articles = dict(
-                self.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", chunk_ids)
-            )
-        known = self.impacts.describe(list(articles)) if self.impacts is not None else {}
-        missing = [cid for cid in articles if cid not in known]
+        known = self.impacts.describe(list(chunk_ids)) if self.impacts is not None else {}
+        missing = [cid for cid in chunk_ids if cid not in known]
         if missing:
             marks = ",".join("?" * len(missing))
             sql = (
@@ -345,7 +340,7 @@ class Store:
             )
             with self.lock:
                 known.update((r[0], (r[1], r[2])) for r in self.db.execute(sql, missing))
-        return {cid: (article, *known[cid]) for cid, article in articles.items() if cid in known}
+        return known
 
     def lexical(self, query: str, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """(chunk id, score) by BM25 over passages and their article's title, outlet and date.

@@ -165,9 +165,9 @@ def test_passage_facts_and_filter_checks_match_sqlite(loaded: Engine):
     loaded.remove(removed.id)
     ids = list(range(1, int(store.chunk_ids().max()) + 5))  # every id: live, removed, unknown, newer
     assert max(ids) > covered and gone
-    meta = store.passage_meta(ids)
-    assert meta == without_impacts(loaded, lambda: store.passage_meta(ids))
-    assert not set(gone) & set(meta)
+    facts = store.passage_facts(ids)
+    assert facts == without_impacts(loaded, lambda: store.passage_facts(ids))
+    assert not set(gone) & set(facts)
     outlet = store.sources()[0]["source"]
     for filters in [Filters(sources=(outlet.lower(),)), Filters(since="2023-11-01", until="2023-12-31")]:
         expected = set(without_impacts(loaded, lambda f=filters: store.allowed_chunk_ids(f)).tolist())

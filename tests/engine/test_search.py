@@ -3,6 +3,7 @@
 import pytest
 
 from index.engine import Engine
+from index.search import FusionWeights, _pick, hybrid_search
 from tests.conftest import bundled_articles, draft_of
 
 # Questions phrased the way a member would ask, with the article that answers each (by its URL slug).
@@ -77,3 +78,41 @@ def test_a_passage_removed_while_a_question_runs_is_left_out(engine: Engine, mon
     hits = engine.search("Sam Bankman-Fried FTX trial", k=10)
     assert gone, "the search should have fetched candidate passages"
     assert hits and gone[0] not in {h.chunk_id for h in hits}
+
+
+def test_picking_past_the_rescored_passages_fetches_the_rest_as_it_goes(engine: Engine, monkeypatch):
+    """Only the best few candidates are fetched for sentence rescoring; with one passage per article
+    the picking walks past them, fetching more, and leaves out one removed meanwhile."""
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
+    store = engine.store
+    fetch, calls, gone = store.passages, [], []
+
+    def passages_with_a_removal_before_the_second_fetch(chunk_ids):
+        calls.append(list(chunk_ids))
+        if len(calls) == 2 and chunk_ids:
+            gone.append(chunk_ids[0])
+            with store.lock, store.db.conn:
+                store.db.execute("DELETE FROM chunks WHERE id = ?", [chunk_ids[0]])
+        return fetch(chunk_ids)
+
+    monkeypatch.setattr(store, "passages", passages_with_a_removal_before_the_second_fetch)
+    weights = FusionWeights(sentence_depth=2)
+    hits = hybrid_search(
+        "court trial judge market company", store=store, vectors=engine.vectors, embedder=engine.embedder,
+        k=6, per_article=1, weights=weights,
+    )  # fmt: skip
+    assert len(calls) >= 2 and len(calls[0]) == 2, "rescoring fetches two, picking the rest"
+    assert len(hits) == 6 and len({h.article_id for h in hits}) == 6
+    assert gone[0] not in {h.chunk_id for h in hits}
+    for hit in hits:
+        assert engine.article(hit.article_id).body[hit.start : hit.end] == hit.excerpt
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_picking_caps_each_article_and_can_lower_its_next_passages():
+    ranked = [(1, 1.0), (2, 0.9), (3, 0.8), (4, 0.7), (5, 0.6)]
+    articles = {0: "a", 1: "a", 2: "b", 3: "a", 4: None}  # the fifth was removed since it was ranked
+    assert _pick(ranked, articles.get, 4, 2, 0.0) == [(1, 1.0), (2, 0.9), (3, 0.8)]
+    # each passage picked from "a" costs its next ones 0.25: 2 scores 0.65, 4 scores 0.45 then 0.2
+    assert _pick(ranked, articles.get, 3, 2, 0.25) == [(1, 1.0), (3, 0.8), (2, 0.65)]
+    assert _pick(ranked, articles.get, 4, 1, 0.0) == [(1, 1.0), (3, 0.8)]
