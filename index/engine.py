@@ -148,12 +148,12 @@ class Engine:
         passager = self.passager
         items = []
         for chunk_id, _key, title, text in rows:
-            content = embed_text(passager.heading(title), text)
-            items.append((chunk_id, passager.key(content), content))
-        vectors = passager.vectors_for([(key, content) for _, key, content in items])
+            heading = passager.heading(title)
+            items.append((chunk_id, passager.key(embed_text(heading, text)), heading, text))
+        vectors = passager.vectors_for([(key, heading, text) for _, key, heading, text in items])
         self.store.put_vectors(vectors)
         if items:
-            index.add(np.array([i for i, _, _ in items]), np.stack([vectors[k] for _, k, _ in items]))
+            index.add(np.array([i for i, *_ in items]), np.stack([vectors[k] for _, k, *_ in items]))
 
     def close(self) -> None:
         self.store.close()

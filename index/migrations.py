@@ -95,6 +95,13 @@ def m005_answer_messages(db: Database) -> None:
     db["answer_messages"].create({"message_id": str, "context": str, "created_at": str}, pk="message_id")
 
 
+@migrations()
+def m006_sentence_vectors(db: Database) -> None:
+    """Each embedded passage's sentence vectors (index/sentence_vectors.py), keyed like its embedding;
+    `spans` are the sentences' offsets in the passage, as in `chunks.sentences`."""
+    db["sentence_vectors"].create({"key": str, "spans": str, "vectors": bytes}, pk="key")
+
+
 def encode_spans(spans: list[tuple[int, int]]) -> str:
     """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
     return " ".join(f"{start}:{end}" for start, end in spans)

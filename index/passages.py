@@ -10,6 +10,7 @@ import numpy as np
 from .chunking import chunk_spans
 from .embedder import Embedder
 from .store import NewChunk, Store
+from .text import sentence_spans
 
 TITLE_TOKENS = 32  # the article title embedded with each passage as context, at most this long
 
@@ -45,12 +46,30 @@ class Passager:
     def key(self, text: str) -> str:
         return hashlib.sha1(f"{self.embedder.name}\0{text}".encode()).hexdigest()
 
-    def vectors_for(self, items: Sequence[tuple[str, str]], *, reuse: bool = True) -> dict[str, np.ndarray]:
-        """key -> vector for (key, text to embed) items, embedding only those not stored yet."""
-        known = self.store.vectors(k for k, _ in items) if reuse else {}
-        missing = {k: text for k, text in items if k not in known}
+    def vectors_for(
+        self, items: Sequence[tuple[str, str, str]], *, reuse: bool = True
+    ) -> dict[str, np.ndarray]:
+        """key -> vector for (key, heading, passage) items, embedding `embed_text(heading, passage)` only
+        for those not stored yet. An embedder that pools sentence vectors from the same run
+        (index/sentence_vectors.py) gets the passages' sentences, and those vectors are stored too."""
+        known = self.store.vectors(k for k, _, _ in items) if reuse else {}
+        missing = {k: (heading, passage) for k, heading, passage in items if k not in known}
         if missing:
-            fresh = self.embedder.embed(list(missing.values()))
+            texts = [embed_text(heading, passage) for heading, passage in missing.values()]
+            if getattr(self.embedder, "pools_sentences", False):
+                passages = [passage for _, passage in missing.values()]
+                spans = [sentence_spans(passage) for passage in passages]
+                # the passage ends its embedded text: its sentences' offsets there are shifted
+                shifted = [
+                    [(s + len(text) - len(passage), e + len(text) - len(passage)) for s, e in sp]
+                    for text, passage, sp in zip(texts, passages, spans, strict=True)
+                ]
+                fresh, pooled = self.embedder.embed_passages(texts, shifted)
+                self.store.put_sentence_vectors(
+                    {key: (sp, vectors) for key, sp, vectors in zip(missing, spans, pooled, strict=True)}
+                )
+            else:
+                fresh = self.embedder.embed(texts)
             self.embedded += len(missing)
             known.update(zip(missing.keys(), fresh, strict=True))
         return known
@@ -59,7 +78,7 @@ class Passager:
         self, title: str, chunks: Sequence[NewChunk], *, reuse: bool = True
     ) -> dict[str, np.ndarray]:
         heading = self.heading(title)
-        return self.vectors_for([(c.embed_key, embed_text(heading, c.text)) for c in chunks], reuse=reuse)
+        return self.vectors_for([(c.embed_key, heading, c.text) for c in chunks], reuse=reuse)
 
 
 def embed_text(heading: str, passage: str) -> str:

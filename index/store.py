@@ -17,8 +17,9 @@ import numpy as np
 from sqlite_utils import Database
 
 from .lexical import Corpus, ImpactIndex
-from .migrations import encode_spans, migrations
+from .migrations import decode_spans, encode_spans, migrations
 from .models import Article, Chunk
+from .sentence_vectors import pack, unpack
 from .text import sentence_spans
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
@@ -547,7 +548,35 @@ class Store:
         """Drop embeddings no passage uses (e.g. of a previous model)."""
         with self.lock, self.db.atomic():
             cursor = self.db.execute("DELETE FROM embeddings WHERE key NOT IN (SELECT embed_key FROM chunks)")
+            self.db.execute("DELETE FROM sentence_vectors WHERE key NOT IN (SELECT embed_key FROM chunks)")
         return cursor.rowcount
+
+    def put_sentence_vectors(self, rows: dict[str, tuple[list[tuple[int, int]], np.ndarray]]) -> None:
+        """key -> (sentence spans in the passage, their vectors), replacing older ones."""
+        with self.lock, self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO sentence_vectors (key, spans, vectors) VALUES (?, ?, ?)",
+                [(key, encode_spans(spans), pack(vectors)) for key, (spans, vectors) in rows.items()],
+            )
+
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, dict[tuple[int, int], np.ndarray]]:
+        """chunk id -> {sentence span in the passage: its pooled vector} for the passages that have them
+        (those embedded by a backend that pools them; an empty span list has none)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        sql = (
+            "SELECT c.id, s.spans, s.vectors FROM chunks c CROSS JOIN sentence_vectors s "
+            f"ON s.key = c.embed_key WHERE c.id IN ({marks})"
+        )
+        with self.lock:
+            rows = self.db.execute(sql, list(chunk_ids)).fetchall()
+        found = {}
+        for chunk_id, spans, blob in rows:
+            spans = decode_spans(spans) or []
+            vectors = unpack(blob, len(spans)) if spans else []
+            found[chunk_id] = {span: v for span, v in zip(spans, vectors, strict=True) if v.any()}
+        return found
 
     def chunk_ids(self) -> np.ndarray:
         with self.lock:

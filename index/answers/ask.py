@@ -11,7 +11,7 @@ from datetime import date, datetime
 from ..engine import Engine
 from ..models import Answer, Hit
 from . import abstain, cite, extract
-from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences
+from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
 from .followup import Turn
 from .plan import Plan, make_plan
 from .terms import TermStats, content_terms
@@ -77,7 +77,8 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
     pool = hit_sentences(hits, cache)
     boosts = recency_boosts(pool) if plan.prefer_recent else None
     stats = TermStats(engine.store)
-    scored = extract.score_sentences(plan.query, pool, engine.embedder, stats, boosts=boosts)
+    pooled = pooled_vectors(hits, engine)
+    scored = extract.score_sentences(plan.query, pool, engine.embedder, stats, boosts=boosts, pooled=pooled)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     log.info("question %r: %s", plan.question, evidence.to_json())

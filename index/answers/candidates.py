@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..engine import Engine
 from ..models import Article, Hit
 from ..text import sentence_spans
@@ -108,6 +110,17 @@ def hit_sentences(hits: Iterable[Hit], articles: ArticleCache) -> list[Sentence]
                 continue
             found[key] = _sentence(article, start, end, position, hit.score, hit.also_reported_by)
     return list(found.values())
+
+
+def pooled_vectors(hits: Iterable[Hit], engine: Engine) -> dict[tuple[str, int, int], np.ndarray]:
+    """`Sentence.key` -> the sentence's vector pooled when its passage was embedded (where stored)."""
+    hits = list(hits)
+    stored = engine.store.sentence_vectors([h.chunk_id for h in hits])
+    return {
+        (hit.article_id, hit.start + start, hit.start + end): vector
+        for hit in hits
+        for (start, end), vector in stored.get(hit.chunk_id, {}).items()
+    }
 
 
 def _within(

@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +32,9 @@ WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 
 # and the passage's search score.
 PREFILTER = {"lexical": 0.3, "passage": 0.1, "title": 0.1}
 MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the cheap scores, are cut
+# With pooled sentence vectors (index/sentence_vectors.py), those candidates are ranked by them and only
+# this many are embedded alone (dev: the same share of answers cited as embedding all 64; 4 lost 8 points)
+EMBED_BEST = 8
 CACHE_SIZE = 20_000  # sentence vectors kept in memory (about 30 MB at 384 dimensions)
 
 _cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
@@ -122,9 +125,11 @@ def score_sentences(
     stats: TermStats | None = None,
     *,
     boosts: dict[str, float] | None = None,
+    pooled: Mapping[tuple[str, int, int], np.ndarray] | None = None,
 ) -> list[Scored]:
     """Sentences scored against the query, best first (see WEIGHTS), `boosts` added per article.
-    Only the MAX_EMBEDDED sentences most worth it (see PREFILTER) are embedded and kept."""
+    Only the MAX_EMBEDDED sentences most worth it (see PREFILTER) are kept; those with a `pooled`
+    vector (by `Sentence.key`) are ranked with it and only the best EMBED_BEST of them embedded."""
     if not sentences:
         return []
     weights = query_weights(query, stats)
@@ -139,21 +144,31 @@ def score_sentences(
         + boosts.get(s.article_id, 0.0)
         for s, lex, pas in zip(sentences, lexical, passage, strict=True)
     ]
-    order = sorted(range(len(sentences)), key=lambda i: -worth[i])[:MAX_EMBEDDED]
-    vectors = embed_cached(embedder, [query, *(sentences[i].text for i in order)])
     asked = set(words(query))
-    scored = []
-    for i, vec in zip(order, vectors[1:], strict=True):
-        s, cos = sentences[i], float(vec @ vectors[0])
-        value = (
-            WEIGHTS["cosine"] * cos
+
+    def value(i: int, cosine: float) -> float:
+        s = sentences[i]
+        return (
+            WEIGHTS["cosine"] * cosine
             + WEIGHTS["lexical"] * lexical[i]
             + WEIGHTS["passage"] * passage[i]
             + WEIGHTS["names"] * new_names(s.text, asked)
             + WEIGHTS["lead"] * lead(s.position)
             + boosts.get(s.article_id, 0.0)
         )
-        scored.append(Scored(s, value, cos, lexical[i], vec))
+
+    order = sorted(range(len(sentences)), key=lambda i: -worth[i])[:MAX_EMBEDDED]
+    if pooled:
+        ranked = [i for i in order if sentences[i].key in pooled]
+        if len(ranked) > EMBED_BEST:
+            question = embed_cached(embedder, [query])[0]
+            ranked.sort(key=lambda i: -value(i, float(pooled[sentences[i].key] @ question)))
+            order = [i for i in order if sentences[i].key not in pooled] + ranked[:EMBED_BEST]
+    vectors = embed_cached(embedder, [query, *(sentences[i].text for i in order)])
+    scored = [
+        Scored(sentences[i], value(i, float(vec @ vectors[0])), float(vec @ vectors[0]), lexical[i], vec)
+        for i, vec in zip(order, vectors[1:], strict=True)
+    ]
     return sorted(scored, key=lambda x: (-x.score, x.sentence.key))
 
 

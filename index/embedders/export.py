@@ -2,7 +2,8 @@
 
 `prepared(model_path, cache_dir, int8=...)` returns a folder holding:
 
-    model.onnx        the whole sentence-transformers pipeline (transformer, pooling, normalise) in fp32
+    model.onnx        the whole sentence-transformers pipeline (transformer, pooling, normalise) in fp32;
+                      a second output gives the token embeddings, pooled per sentence for answers
     model-int8.onnx   the same with int8 linear layers (only when asked for and accurate enough)
     tokenizer.json    the model's own tokenizer, so token counts are identical to torch's
     manifest.json     what was built, from what, and how close int8 stays to fp32 on local news text
@@ -42,7 +43,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 5
+EXPORT_VERSION = 6
 MIN_COSINE = 0.99  # mean cosine to fp32 over the check passages
 MIN_COSINE_ANY = 0.98  # and no passage below this
 # Feed-forward output projections kept in fp32, tried in order until int8 is accurate enough.
@@ -165,7 +166,8 @@ def _export_fp32(model_path: Path, work: Path) -> dict:
             self.st = st
 
         def forward(self, input_ids, attention_mask):
-            return self.st({"input_ids": input_ids, "attention_mask": attention_mask})["sentence_embedding"]
+            out = self.st({"input_ids": input_ids, "attention_mask": attention_mask})
+            return out["sentence_embedding"], out["token_embeddings"]
 
     ids = torch.ones(2, 16, dtype=torch.long)
     mask = torch.ones(2, 16, dtype=torch.long)
@@ -180,8 +182,8 @@ def _export_fp32(model_path: Path, work: Path) -> dict:
             (ids, mask),
             str(work / "model.onnx"),
             input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            output_names=["embedding", "tokens"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}, "tokens": {0: "batch", 1: "tokens"}},
             opset_version=17,
             dynamo=False,
         )
@@ -285,4 +287,5 @@ def _run(graph: Path, work: Path, manifest: dict, texts: Sequence[str]) -> np.nd
 
     tokens = Tokens(work / "tokenizer.json", manifest)
     session = OnnxRuntimeGraph(graph)
-    return np.concatenate([session(*tokens.batch(texts[i : i + 16])) for i in range(0, len(texts), 16)])
+    batches = (tokens.batch(texts[i : i + 16])[:2] for i in range(0, len(texts), 16))
+    return np.concatenate([session(ids, mask) for ids, mask in batches])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sentence_vectors import pool as pool_spans
 from . import embedder_name
 from .export import prepared, read_manifest
 
@@ -31,11 +32,13 @@ class Tokens:
         self.counter.no_truncation()
         self.counter.no_padding()
 
-    def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token ids, attention mask and each token's (start, end) characters in its text."""
         encoded = self.encoder.encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        return ids, mask
+        offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
+        return ids, mask, offsets
 
     def count(self, texts: Sequence[str]) -> list[int]:
         return [len(e.ids) for e in self.counter.encode_batch(list(texts), add_special_tokens=False)]
@@ -53,8 +56,15 @@ class OnnxRuntimeGraph:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+        self.has_tokens = len(self.session.get_outputs()) > 1
+
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+
+    def with_tokens(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The embeddings and the token embeddings they were pooled from."""
+        embedding, tokens = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return embedding, tokens
 
 
 class OpenVinoGraph:
@@ -109,30 +119,60 @@ class GraphEmbedder:
             for worker in self.workers:
                 self.idle.put(worker)
 
+    @property
+    def pools_sentences(self) -> bool:
+        """Whether `embed_passages` can pool sentence vectors (ONNX Runtime graphs of this exporter)."""
+        return isinstance(self.graph, OnnxRuntimeGraph) and self.graph.has_tokens
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, None)[0]
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors (as `embed` gives them) and, per text, one vector per span of it: its
+        tokens' output embeddings pooled (`index.sentence_vectors.pool`), at no extra model cost."""
+        if not self.pools_sentences:
+            raise RuntimeError(f"the {self.backend} backend cannot pool sentence vectors")
+        vectors, pooled = self._embed(texts, spans)
+        return vectors, pooled
+
+    def _embed(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32), []
         texts = list(texts)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+
+        def run(graph, chosen: list[int]) -> None:
+            ids, mask, offsets = self.tokens.batch([texts[i] for i in chosen])
+            if spans is None:
+                out[chosen] = graph(ids, mask)
+                return
+            out[chosen], tokens = graph.with_tokens(ids, mask)
+            for row, i in enumerate(chosen):
+                pooled[i] = pool_spans(tokens[row], offsets[row], mask[row], spans[i])
+
         # Longest first, in batches of similar length, so little of each batch is padding.
         lengths = [len(t) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if self.workers and len(texts) > 1:
 
             def one(i: int) -> None:  # ONNX Runtime releases the GIL while it runs
                 graph = self.idle.get()  # texts go to whichever session is free: no core waits
                 try:
-                    out[i] = graph(*self.tokens.batch([texts[i]]))[0]
+                    run(graph, [i])
                 finally:
                     self.idle.put(graph)
 
             list(self.pool.map(one, order))
         else:
             for start in range(0, len(order), self.batch_size):
-                chosen = order[start : start + self.batch_size]
-                out[chosen] = self.graph(*self.tokens.batch([texts[i] for i in chosen]))
+                run(self.graph, order[start : start + self.batch_size])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32), pooled
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokens.count(texts) if texts else []

@@ -1,0 +1,49 @@
+"""Sentence vectors pooled from a passage's own token embeddings ("late chunking"), kept for answers.
+
+Answering ranks a question's candidate sentences by their cosine to it. Embedding each candidate alone
+costs about 7 ms of CPU (64 per question: a quarter of a second on 2 cores). But the model already
+read every sentence when it embedded its passage at ingest: the mean of its output token embeddings
+over a sentence's tokens is a vector of that sentence in the context of its passage, for free. These
+vectors rank the candidates; only the best few (`index.answers.extract.EMBED_BEST`) are then embedded
+alone for the final scores. On the MultiHop-RAG dev questions this kept the answers' quality
+(docs/answers.md) at a fraction of the cost.
+
+Stored per passage (keyed like its embedding, by the embedded text) as int8 with one scale per vector:
+384 bytes a sentence instead of 1,536.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def pool(
+    tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """(len(spans), dim) normalised means of the token embeddings whose characters fall in each span;
+    a zero row for a span with no token (cut off by the model's length limit)."""
+    real = (mask > 0) & (offsets[:, 1] > offsets[:, 0])  # no padding, no special tokens
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    inside = real[None, :] & (offsets[None, :, 1] > bounds[:, :1]) & (offsets[None, :, 0] < bounds[:, 1:])
+    counts = inside.sum(axis=1, keepdims=True)
+    sums = inside.astype(np.float32) @ tokens.astype(np.float32)
+    means = sums / np.maximum(counts, 1)
+    norms = np.linalg.norm(means, axis=1, keepdims=True)
+    return np.where(counts > 0, means / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+
+
+def pack(vectors: np.ndarray) -> bytes:
+    """int8 rows with a float32 scale each (cosine to the original above 0.9999)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.abs(vectors).max(axis=1) / 127.0
+    codes = np.round(vectors / np.maximum(scales, 1e-12)[:, None]).astype(np.int8)
+    return scales.astype(np.float32).tobytes() + codes.tobytes()
+
+
+def unpack(blob: bytes, count: int) -> np.ndarray:
+    """The (count, dim) float32 vectors of `pack`."""
+    scales = np.frombuffer(blob, dtype=np.float32, count=count)
+    codes = np.frombuffer(blob, dtype=np.int8, offset=4 * count)
+    return codes.reshape(count, -1).astype(np.float32) * scales[:, None]

@@ -1,0 +1,106 @@
+"""Sentence vectors pooled from the passage's own run of the model (index/sentence_vectors.py): the
+pooling, their storage at ingest, and answers that embed only the candidates they rank best."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.answers import extract
+from index.answers.ask import answer
+from index.migrations import decode_spans
+from index.sentence_vectors import pack, pool, unpack
+from index.text import sentence_spans
+from tests.conftest import bundled_articles
+
+
+def test_pooling_averages_exactly_the_tokens_inside_each_span():
+    rng = np.random.default_rng(0)
+    tokens = rng.standard_normal((7, 4)).astype(np.float32)
+    # [CLS] "The" "cat" "s" "sat" [SEP] padding: special and padding tokens never count
+    offsets = np.array([(0, 0), (0, 3), (4, 7), (7, 8), (9, 12), (0, 0), (0, 0)])
+    mask = np.array([1, 1, 1, 1, 1, 1, 0])
+    out = pool(tokens, offsets, mask, [(0, 8), (9, 12), (20, 30), (5, 10)])
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+    assert np.allclose(out[0], unit(tokens[1:4].mean(axis=0)), atol=1e-6)
+    assert np.allclose(out[1], unit(tokens[4]), atol=1e-6)
+    assert not out[2].any()  # past the tokens the model read: no vector
+    assert np.allclose(out[3], unit(tokens[2:5].mean(axis=0)), atol=1e-6)  # tokens a span touches
+
+
+def test_packed_vectors_keep_their_direction():
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((50, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    blob = pack(vectors)
+    assert len(blob) == 50 * (384 + 4)
+    back = unpack(blob, 50)
+    cosines = np.sum(back * vectors, axis=1) / np.linalg.norm(back, axis=1)
+    assert back.shape == vectors.shape and cosines.min() > 0.9999
+
+
+def test_each_pooled_vector_is_nearest_the_sentence_it_pools(real_embedder):
+    texts = [f"{r['title']}\n{' '.join(r['body'].split()[:150])}" for r in bundled_articles()[:40:8]]
+    spans = [sentence_spans(t) for t in texts]
+    vectors, pooled = real_embedder.embed_passages(texts, spans)
+    assert np.array_equal(vectors, real_embedder.embed(texts))  # the passage vectors are unchanged
+    hits = total = 0
+    for text, sp, matrix in zip(texts, spans, pooled, strict=True):
+        alone = real_embedder.embed([text[s:e] for s, e in sp])
+        assert matrix.shape == alone.shape
+        similarity = alone @ matrix.T  # row: a sentence embedded alone; column: a pooled vector
+        hits += int(np.sum(similarity.argmax(axis=1) == np.arange(len(sp))))
+        total += len(sp)
+    assert hits / total >= 0.8, f"{hits} of {total} sentences nearest their own pooled vector"
+
+
+def test_ingest_stores_a_vector_for_every_sentence_of_every_passage(news_engine):
+    store = news_engine.store
+    rows = store.db.execute("SELECT id, sentences FROM chunks ORDER BY id LIMIT 30").fetchall()
+    found = store.sentence_vectors([chunk_id for chunk_id, _ in rows])
+    for chunk_id, sentences in rows:
+        assert set(found[chunk_id]) == set(decode_spans(sentences))
+        assert all(abs(np.linalg.norm(v) - 1) < 0.01 for v in found[chunk_id].values())
+
+
+QUESTION = "What did a judge rule about Donald Trump's real estate empire?"
+
+
+@pytest.fixture
+def counted(real_embedder, monkeypatch):
+    """How many texts the model embeds (the answers' cache of sentence vectors emptied first)."""
+    texts: list[str] = []
+    embed = real_embedder.embed
+
+    def counting(batch):
+        texts.extend(batch)
+        return embed(batch)
+
+    monkeypatch.setattr(real_embedder, "embed", counting)
+    monkeypatch.setattr(extract, "_cache", type(extract._cache)())
+    return texts
+
+
+def test_an_answer_embeds_only_the_candidates_its_pooled_vectors_rank_best(news_engine, counted):
+    result = answer(news_engine, QUESTION)
+    assert not result.abstained
+    assert "committed fraud" in result.citations[0].excerpt
+    questions = [t for t in counted if t == QUESTION]
+    sentences = [t for t in counted if t != QUESTION]
+    assert len(questions) == 2  # search, then the candidates' ranking (reused for the final scores)
+    assert 0 < len(sentences) <= extract.EMBED_BEST
+
+
+def test_without_pooled_vectors_every_prefiltered_candidate_is_embedded(news_engine, counted, monkeypatch):
+    monkeypatch.setattr(news_engine.store, "sentence_vectors", lambda chunk_ids: {})
+    result = answer(news_engine, QUESTION)
+    assert not result.abstained and "committed fraud" in result.citations[0].excerpt
+    assert len([t for t in counted if t != QUESTION]) > extract.EMBED_BEST
+
+
+def test_sentence_vectors_of_unused_passages_are_pruned(engine):
+    store = engine.store
+    store.put_sentence_vectors({"gone": ([(0, 5)], np.ones((1, 8), np.float32) / np.sqrt(8))})
+    assert store.db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0] == 1
+    store.prune_vectors()
+    assert store.db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0] == 0
