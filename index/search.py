@@ -182,19 +182,19 @@ def _lower(names: tuple[str, ...]) -> set[str]:
 
 
 class _Rows:
-    """The rows of ranked passages, fetched as picking reaches them (`AHEAD` at a time)."""
-
-    AHEAD = 20
+    """The rows of ranked passages, fetched as picking reaches them: 20, then twice as many each time."""
 
     def __init__(self, store: Store, ranked: Ranked, rows: dict[int, tuple]):
         self.store, self.ranked, self.rows = store, ranked, rows
         self.asked = set(rows)
+        self.ahead = 20
 
     def article(self, i: int) -> str | None:
         """The article of the i-th ranked passage; None if it was removed since it was ranked."""
         chunk_id = self.ranked[i][0]
         if chunk_id not in self.asked:
-            ahead = [cid for cid, _ in self.ranked[i : i + self.AHEAD] if cid not in self.asked]
+            ahead = [cid for cid, _ in self.ranked[i : i + self.ahead] if cid not in self.asked]
+            self.ahead *= 2
             self.asked.update(ahead)
             self.rows.update(self.store.passages(ahead))
         row = self.rows.get(chunk_id)
