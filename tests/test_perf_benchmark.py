@@ -9,6 +9,7 @@ import numpy as np
 
 from index.config import Settings
 from index.engine import Engine
+from index.text import sentence_spans
 
 from .embedders import HashEmbedder
 
@@ -34,6 +35,8 @@ def test_synthetic_fill_goes_through_the_store_and_both_indexes(tmp_path):
     article = engine.store.articles(limit=1)[0]
     chunk = engine.store.chunks_of(article.id)[0]
     assert chunk.text == article.body[chunk.start : chunk.end]
+    # with the pooled sentence vectors the default backend stores, so answers take the same path
+    assert set(engine.store.sentence_vectors([chunk.id])[chunk.id]) == set(sentence_spans(chunk.text))
     assert any(h.article_id == article.id for h in engine.search(article.title, k=5))
     vectors = engine.vectors._stored_vectors()
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
