@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from index.config import Settings  # noqa: E402
-from index.embedder import load_embedder  # noqa: E402
+from index.embedder import forget_cached, load_embedder  # noqa: E402
 from index.embedders import DEFAULT_BACKEND  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.models import Article, ArticleDraft  # noqa: E402
@@ -482,7 +482,6 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
     search_times: list[float] = []
     ask_times: dict[bool, list[float]] = {False: [], True: []}  # new question, by whether it abstained
     repeat_times: list[float] = []
-    from index.answers import extract
     from index.answers.ask import answer
 
     # The "this week" questions find nothing in the synthetic dates: they show a date filter's cost in
@@ -492,12 +491,13 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
         engine.search(question)  # warm up
     for _ in range(args.repeat):
         for question in questions:
+            # A new question each time: its vector and its candidate sentences' not computed yet
+            # (questions and sentences are cached, which a repeated question would hit).
+            forget_cached()
             started = time.perf_counter()
             engine.search(question, k=10)
             search_times.append(time.perf_counter() - started)
-            # A new question: none of its candidate sentences embedded yet (answers keep a cache of
-            # sentence vectors, which a repeated question would hit).
-            extract._cache.clear()
+            forget_cached()
             started = time.perf_counter()
             result = answer(engine, question)
             ask_times[result.abstained].append(time.perf_counter() - started)

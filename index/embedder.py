@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +27,40 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+CACHE_SIZE = 20_000  # vectors of recent questions and answer sentences (about 30 MB at 384 dimensions)
+_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of texts, reusing those computed recently: a question's vector from its search is
+    reused to score its answer's sentences, and sentences recur across questions."""
+    keys = [(embedder.name, t) for t in texts]
+    with _cache_lock:
+        missing = list(dict.fromkeys(k for k in keys if k not in _cache))
+    if missing:
+        fresh = embedder.embed([t for _, t in missing])
+        with _cache_lock:
+            for key, vector in zip(missing, fresh, strict=True):
+                _cache[key] = vector
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    with _cache_lock:
+        out = []
+        for key in keys:
+            if key not in _cache:  # evicted meanwhile by another thread's texts
+                _cache[key] = embedder.embed([key[1]])[0]
+            _cache.move_to_end(key)
+            out.append(_cache[key])
+    return np.stack(out) if out else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+
+def forget_cached() -> None:
+    """Empty the cache of `embed_cached` (benchmarks time questions as if new)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def resolve_model_path(name: str) -> str:

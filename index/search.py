@@ -27,7 +27,7 @@ from datetime import date
 
 import numpy as np
 
-from .embedder import Embedder
+from .embedder import Embedder, embed_cached
 from .migrations import decode_spans
 from .models import Hit
 from .query import ParsedQuery, parse_query
@@ -113,7 +113,7 @@ def hybrid_search(
 
 
 def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed) -> Ranked:
-    return vectors.search(embedder.embed([query])[0], depth, allowed)
+    return vectors.search(embed_cached(embedder, [query])[0], depth, allowed)
 
 
 def _without_mentions(parsed: ParsedQuery) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..embedder import Embedder
+from ..embedder import Embedder, embed_cached
 from .candidates import Sentence
 from .terms import TermStats, content_terms, entities, words
 
@@ -35,30 +33,6 @@ MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the c
 # With pooled sentence vectors (index/sentence_vectors.py), those candidates are ranked by them and only
 # this many are embedded alone (dev: the same share of answers cited as embedding all 64; 4 lost 8 points)
 EMBED_BEST = 8
-CACHE_SIZE = 20_000  # sentence vectors kept in memory (about 30 MB at 384 dimensions)
-
-_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def embed_cached(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """Embeddings of texts, reusing those computed recently (sentences recur across questions)."""
-    keys = [(embedder.name, t) for t in texts]
-    with _cache_lock:
-        missing = list(dict.fromkeys(k for k in keys if k not in _cache))
-    if missing:
-        fresh = embedder.embed([t for _, t in missing])
-        with _cache_lock:
-            for key, vector in zip(missing, fresh, strict=True):
-                _cache[key] = vector
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    with _cache_lock:
-        out = []
-        for key in keys:
-            _cache.move_to_end(key)
-            out.append(_cache[key])
-    return np.stack(out) if out else np.zeros((0, embedder.dimension), dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index import embedder as embedding
 from index.answers import extract
 from index.answers.ask import answer
 from index.migrations import decode_spans
@@ -77,7 +78,7 @@ def counted(real_embedder, monkeypatch):
         return embed(batch)
 
     monkeypatch.setattr(real_embedder, "embed", counting)
-    monkeypatch.setattr(extract, "_cache", type(extract._cache)())
+    monkeypatch.setattr(embedding, "_cache", type(embedding._cache)())
     return texts
 
 
@@ -87,7 +88,7 @@ def test_an_answer_embeds_only_the_candidates_its_pooled_vectors_rank_best(news_
     assert "committed fraud" in result.citations[0].excerpt
     questions = [t for t in counted if t == QUESTION]
     sentences = [t for t in counted if t != QUESTION]
-    assert len(questions) == 2  # search, then the candidates' ranking (reused for the final scores)
+    assert len(questions) == 1  # by search; its vector is reused to score the sentences
     assert 0 < len(sentences) <= extract.EMBED_BEST
 
 
