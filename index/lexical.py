@@ -196,51 +196,84 @@ class ImpactIndex:
     @classmethod
     def build(cls, corpus: Corpus, progress: Callable[[int], None] | None = None) -> ImpactIndex:
         """FTS5's bm25() contributions, term by term: idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len
-        / avglen)) with f the passage's column-weighted count of the term."""
+        / avglen)) with f the passage's column-weighted count of the term.
+
+        The postings come grouped by term (FTS5 lists its vocabulary in order), so a term's idf is
+        known as soon as the next term starts: its impacts are computed then. The build holds little
+        more than the final arrays (4 + 2 bytes per (term, passage) pair, 0.5 GB at a million
+        passages), grown in place, and the column-weighted counts of the one term still open."""
         ids, n = corpus.chunk_ids, len(corpus.chunk_ids)
+        avgdl = float(corpus.lengths.sum()) / n if n else 1.0
+        norm = (K1 * (1 - B + B * corpus.lengths / avgdl)).astype(np.float32)
         term_ids: dict[str, int] = {}
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        df: list[np.ndarray] = []  # pairs of each closed term, in term id order
+        docs = np.empty(_START, dtype=np.int32)  # passage positions of all pairs read so far
+        impacts = np.empty(_START, dtype=np.float16)  # filled up to `opened`
+        size = opened = 0  # pairs read; the open term's first pair
+        open_f: list[np.ndarray] = []  # the open term's column-weighted counts, per batch
+        last = -1  # the open term's id
+
+        def close(starts: np.ndarray, f: np.ndarray) -> None:
+            """Impacts of the open term and of those that started and ended since, up to the last
+            of `starts` (pair positions where a term begins), whose idf is now known."""
+            nonlocal opened
+            counts = np.diff(starts, prepend=opened)
+            df.append(counts)
+            dfs = counts.astype(np.float64)
+            idf = np.log((n - dfs + 0.5) / (dfs + 0.5))
+            idf[idf <= 0] = 1e-6  # as FTS5 does for terms in more than half the rows
+            end = int(starts[-1])
+            impacts[opened:end] = np.repeat(idf, counts) * f * (K1 + 1) / (f + norm[docs[opened:end]])
+            opened = end
+
         seen = 0
-        for terms, docs, weights in corpus.postings:
-            tid = np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in terms), np.int32, len(terms))
-            pos = np.searchsorted(ids, docs).astype(np.int32)
+        for terms, rows, weights in corpus.postings:
+            tid = np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in terms), np.int64, len(terms))
+            if len(tid) and (tid[0] < last or np.any(tid[1:] < tid[:-1])):
+                raise ValueError(
+                    "the postings are not grouped by term (a term came back after another); "
+                    "the impact index needs them in FTS5's vocabulary order"
+                )
+            pos = np.searchsorted(ids, rows).astype(np.int32)
             # rows come ordered by (term, passage): sum each pair's column weights
             new = np.ones(len(tid), dtype=bool)
             new[1:] = (tid[1:] != tid[:-1]) | (pos[1:] != pos[:-1])
-            starts = np.flatnonzero(new)
-            f = np.add.reduceat(weights.astype(np.float32), starts) if len(starts) else weights[:0]
-            tid, pos = tid[starts], pos[starts]
-            if parts and len(tid) and parts[-1][0][-1] == tid[0] and parts[-1][1][-1] == pos[0]:
-                parts[-1][2][-1] += f[0]  # a pair split between two batches
+            pairs = np.flatnonzero(new)
+            weights = weights.astype(np.float32)
+            f = np.add.reduceat(weights, pairs) if len(pairs) else weights[:0]
+            tid, pos = tid[pairs], pos[pairs]
+            if len(tid) and tid[0] == last and pos[0] == docs[size - 1]:
+                open_f[-1][-1] += f[0]  # a pair split between two batches
                 tid, pos, f = tid[1:], pos[1:], f[1:]
-            parts.append((tid, pos, f.astype(np.float32)))
+            if len(tid):
+                _room(docs, size + len(tid))
+                _room(impacts, size + len(tid))
+                docs[size : size + len(tid)] = pos
+                begins = np.flatnonzero(tid[1:] != tid[:-1]) + 1  # terms starting in this batch
+                if 0 <= last != tid[0]:
+                    begins = np.concatenate(([0], begins))
+                if len(begins):  # the open term and any before the batch's last one are complete
+                    cut = int(begins[-1])
+                    close(size + begins, np.concatenate([*open_f, f[:cut]]))
+                    open_f = [f[cut:]]
+                else:
+                    open_f.append(f)
+                size += len(tid)
+                last = int(tid[-1])
             seen += len(terms)
             if progress:
                 progress(seen)
-        tid = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
-        pos = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
-        f = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
-        del parts
-        df = np.bincount(tid, minlength=len(term_ids)).astype(np.float64)
-        idf = np.log((n - df + 0.5) / (df + 0.5))
-        idf[idf <= 0] = 1e-6  # as FTS5 does for terms in more than half the rows
-        avgdl = float(corpus.lengths.sum()) / n if n else 1.0
-        norm = (K1 * (1 - B + B * corpus.lengths / avgdl)).astype(np.float32)
-        impacts = np.empty(len(f), dtype=np.float16)
-        step = 1 << 22
-        for s in range(0, len(f), step):
-            fs = f[s : s + step]
-            impacts[s : s + step] = idf[tid[s : s + step]] * fs * (K1 + 1) / (fs + norm[pos[s : s + step]])
-        # tid is already grouped term by term in first-seen order: indptr from the counts
+        if size:
+            close(np.array([size]), np.concatenate(open_f))
+        docs.resize(size, refcheck=False)  # the slack goes back in place
+        impacts.resize(size, refcheck=False)
         indptr = np.zeros(len(term_ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(tid, minlength=len(term_ids)), out=indptr[1:])
-        if len(tid) and not np.all(tid[1:] >= tid[:-1]):  # FTS5 lists terms in order: not expected
-            order = np.argsort(tid, kind="stable")
-            pos, impacts = pos[order], impacts[order]
+        if df:
+            np.cumsum(np.concatenate(df), out=indptr[1:])
         return cls(
             terms=list(term_ids),
             indptr=indptr,
-            docs=pos,
+            docs=docs,
             impacts=impacts,
             chunk_ids=ids,
             published=corpus.published,
@@ -316,3 +349,15 @@ def _best(scores: np.ndarray, limit: int, step: int = 16) -> np.ndarray:
                 return above
     best = np.argpartition(-scores, min(limit, len(scores)) - 1)[:limit]
     return best[scores[best] > 0]
+
+
+# The build's arrays start with room for 16M pairs (not resident until written) and grow 4M pairs at a
+# time. They are enlarged in place: a realloc, which for blocks this large is an mremap (Linux), with
+# neither a copy nor a second resident array as np.concatenate or doubling would make.
+_START, _GROW = 1 << 24, 1 << 22
+
+
+def _room(array: np.ndarray, size: int) -> None:
+    """Enlarge `array` in place (the callers hold no views of it across this) to hold `size` items."""
+    if size > len(array):
+        array.resize(max(size, len(array) + _GROW), refcheck=False)

@@ -1,10 +1,12 @@
 """The impact index (index/lexical.py) ranks exactly as FTS5's bm25() does, and stays in step with SQLite."""
 
+import itertools
+
 import numpy as np
 import pytest
 
 from index.engine import Engine
-from index.lexical import needs_build
+from index.lexical import K1, B, Corpus, ImpactIndex, needs_build
 from index.store import Filters
 from tests.conftest import bundled_articles, draft_of
 
@@ -216,3 +218,77 @@ def test_best_scores_are_exactly_those_of_a_full_sort(positives):
         expected = np.sort(scores[scores > 0])[::-1][:limit]
         assert np.array_equal(np.sort(scores[got])[::-1][: len(expected)], expected)
         assert (scores[got] > 0).all() and len(got) >= min(limit, positives)
+
+
+def synthetic_postings(seed: int):
+    """Passages with gappy chunk ids, and FTS5-like instance rows ordered by (term, passage): each
+    row one occurrence, weighted by its column (sums of these weights are exact in float32)."""
+    rng = np.random.default_rng(seed)
+    ids = np.sort(rng.choice(np.arange(1, 10_000), 60, replace=False))
+    lengths = rng.integers(5, 400, len(ids)).astype(np.float64)
+    vocabulary = sorted({"".join(rng.choice(list("abcdefg"), rng.integers(1, 5))) for _ in range(40)})
+    rows = []
+    for term in vocabulary:  # some terms in more than half the passages (idf floored)
+        for at in np.sort(rng.choice(len(ids), rng.integers(1, len(ids) + 1), replace=False)):
+            weights = rng.choice([2.0, 1.5, 1.0], rng.integers(1, 6))  # title, outlet, text/date
+            rows += [(term, int(ids[at]), float(w)) for w in weights]
+    return ids, lengths, rows
+
+
+def corpus_of(ids, lengths, rows, cuts) -> Corpus:
+    bounds = [0, *cuts, len(rows)]
+    batches = [rows[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    return Corpus(
+        chunk_ids=ids,
+        lengths=lengths,
+        published=np.zeros(len(ids), "S10"),
+        sources=np.full(len(ids), -1, np.int32),
+        source_names=[],
+        postings=(
+            ([t for t, _, _ in b], np.array([c for _, c, _ in b]), np.array([w for _, _, w in b], np.float32))
+            for b in batches
+        ),
+        skipped=frozenset(),
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_build_gives_the_straightforward_arrays_however_the_postings_are_batched(seed):
+    ids, lengths, rows = synthetic_postings(seed)
+    # the straightforward computation: one column-weighted count per (term, passage), then the formula
+    f: dict[tuple[str, int], float] = {}
+    for term, chunk_id, weight in rows:
+        f[term, chunk_id] = f.get((term, chunk_id), 0.0) + weight
+    terms = list(dict.fromkeys(term for term, _ in f))
+    df = {term: sum(1 for t, _ in f if t == term) for term in terms}
+    docs = np.searchsorted(ids, [chunk_id for _, chunk_id in f]).astype(np.int32)
+    counts = np.array(list(f.values()), np.float32)
+    dfs = np.array([df[term] for term, _ in f], np.float64)
+    idf = np.log((len(ids) - dfs + 0.5) / (dfs + 0.5))
+    idf[idf <= 0] = 1e-6
+    norm = (K1 * (1 - B + B * lengths / (lengths.sum() / len(ids)))).astype(np.float32)
+    impacts = (idf * counts * (K1 + 1) / (counts + norm[docs])).astype(np.float16)
+    indptr = np.cumsum([0] + [df[term] for term in terms])
+    assert len(rows) > 2 * len(f) > 0  # many pairs of several rows, to be split between batches
+
+    rng = np.random.default_rng(seed)
+    for cuts in [
+        [],  # one batch
+        range(1, len(rows)),  # a row per batch: every pair split, some batches only continue a pair
+        np.unique(rng.integers(1, len(rows), 40)).tolist(),
+    ]:
+        seen: list[int] = []
+        index = ImpactIndex.build(corpus_of(ids, lengths, rows, list(cuts)), seen.append)
+        assert list(index.term_ids) == terms
+        assert index.indptr.dtype == np.int64 and np.array_equal(index.indptr, indptr)
+        assert index.docs.dtype == np.int32 and np.array_equal(index.docs, docs)
+        assert index.impacts.dtype == np.float16 and np.array_equal(index.impacts, impacts)
+        assert seen[-1] == len(rows) and len(seen) == len(cuts) + 1
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_build_refuses_postings_not_grouped_by_term(alone):
+    ids, lengths, rows = synthetic_postings(0)
+    rows = [*rows, rows[0]]  # the first term comes back after the others (in a batch of its own or not)
+    with pytest.raises(ValueError, match="not grouped by term"):
+        ImpactIndex.build(corpus_of(ids, lengths, rows, [len(rows) - 1] if alone else []))
