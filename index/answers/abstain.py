@@ -34,14 +34,15 @@ class Evidence:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
-def entity_coverage(question: str, texts: Sequence[str]) -> tuple[float, int]:
-    """Share of the question's named entities whose words all occur in the texts (1.0 when none)."""
+def entity_coverage(
+    question: str, texts: Sequence[str], present: set[str] | None = None
+) -> tuple[float, int]:
+    """Share of the question's named entities whose words all occur in the texts (1.0 when none);
+    `present` is the texts' stems when already known."""
     names = entities(question)
     if not names:
         return 1.0, 0
-    present: set[str] = set()
-    for text in texts:
-        present |= stems(text)
+    present = _stems_of(texts) if present is None else present
     found = sum(1 for n in names if all(stem(w) in present for w in words(n)))
     return found / len(names), len(names)
 
@@ -52,10 +53,8 @@ def evidence(
     """The decision's inputs: `texts` are the retrieved passages with their titles and outlets,
     `weights` the IDF of the question's words."""
     best = max(scored, key=lambda s: s.cosine) if scored else None
-    cover, count = entity_coverage(question, texts)
-    present: set[str] = set()
-    for text in texts:
-        present |= stems(text)
+    present = _stems_of(texts)
+    cover, count = entity_coverage(question, texts, present)
     missing = [w for t, w in weights.items() if stem(t) not in present]
     total = sum(weights.values()) or 1.0
     return Evidence(
@@ -67,6 +66,10 @@ def evidence(
         missing_idf=max(missing, default=0.0),
         lexical=max((s.lexical for s in scored), default=0.0),
     )
+
+
+def _stems_of(texts: Sequence[str]) -> set[str]:
+    return set().union(*(stems(text) for text in texts))
 
 
 def answerability(

@@ -111,10 +111,11 @@ def score_sentences(
     boosts = boosts or {}
     lexical = [lexical_overlap(weights, s.text) for s in sentences]
     passage = [s.passage_score / top_passage for s in sentences]
+    titles = {title: lexical_overlap(weights, title) for title in {s.title for s in sentences}}
     worth = [
         PREFILTER["lexical"] * lex
         + PREFILTER["passage"] * pas
-        + PREFILTER["title"] * lexical_overlap(weights, s.title)
+        + PREFILTER["title"] * titles[s.title]
         + boosts.get(s.article_id, 0.0)
         for s, lex, pas in zip(sentences, lexical, passage, strict=True)
     ]

@@ -32,7 +32,9 @@ def words(text: str) -> list[str]:
     """Lower-case words, possessives dropped ("Trump's" -> "trump")."""
     out = []
     for w in _WORD.findall(text.casefold()):
-        w = re.sub(r"['’]s$", "", w).strip(".'’-")
+        if w.endswith(("'s", "’s")):
+            w = w[:-2]
+        w = w.strip(".'’-")
         if w:
             out.append(w)
     return out
