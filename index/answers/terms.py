@@ -30,14 +30,14 @@ STOPWORDS = frozenset(
 
 def words(text: str) -> list[str]:
     """Lower-case words, possessives dropped ("Trump's" -> "trump")."""
-    out = []
-    for w in _WORD.findall(text.casefold()):
-        if w.endswith(("'s", "’s")):
-            w = w[:-2]
-        w = w.strip(".'’-")
-        if w:
-            out.append(w)
-    return out
+    found = _WORD.findall(text.casefold())
+    if "'" not in text and "’" not in text:
+        return found  # each word starts and ends with a word character: nothing to strip
+    return [w for w in map(_without_possessive, found) if w]
+
+
+def _without_possessive(word: str) -> str:
+    return word[:-2].strip(".'’-") if word.endswith(("'s", "’s")) else word
 
 
 def content_terms(text: str) -> list[str]:
