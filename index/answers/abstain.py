@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .extract import Scored, stem, stems
+from .extract import Scored, has_term
 from .terms import entities, words
 
 log = logging.getLogger(__name__)
@@ -38,12 +38,12 @@ def entity_coverage(
     question: str, texts: Sequence[str], present: set[str] | None = None
 ) -> tuple[float, int]:
     """Share of the question's named entities whose words all occur in the texts (1.0 when none);
-    `present` is the texts' stems when already known."""
+    `present` is the texts' words when already known."""
     names = entities(question)
     if not names:
         return 1.0, 0
-    present = _stems_of(texts) if present is None else present
-    found = sum(1 for n in names if all(stem(w) in present for w in words(n)))
+    present = _words_of(texts) if present is None else present
+    found = sum(1 for n in names if all(has_term(present, w) for w in words(n)))
     return found / len(names), len(names)
 
 
@@ -53,9 +53,9 @@ def evidence(
     """The decision's inputs: `texts` are the retrieved passages with their titles and outlets,
     `weights` the IDF of the question's words."""
     best = max(scored, key=lambda s: s.cosine) if scored else None
-    present = _stems_of(texts)
+    present = _words_of(texts)
     cover, count = entity_coverage(question, texts, present)
-    missing = [w for t, w in weights.items() if stem(t) not in present]
+    missing = [w for t, w in weights.items() if not has_term(present, t)]
     total = sum(weights.values()) or 1.0
     return Evidence(
         cosine=best.cosine if best else 0.0,
@@ -68,8 +68,8 @@ def evidence(
     )
 
 
-def _stems_of(texts: Sequence[str]) -> set[str]:
-    return set().union(*(stems(text) for text in texts))
+def _words_of(texts: Sequence[str]) -> set[str]:
+    return set().union(*(words(text) for text in texts))
 
 
 def answerability(

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -64,8 +65,18 @@ def stem(word: str) -> str:
     return word
 
 
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text)}
+@lru_cache(maxsize=65_536)
+def forms(term: str) -> frozenset[str]:
+    """Every word whose stem is the term's: the stem itself, with "s", or "y" as "ies"."""
+    root = stem(term)
+    candidates = {root, root + "s", root[:-1] + "ies" if root.endswith("y") else root}
+    return frozenset(w for w in candidates if stem(w) == root)
+
+
+def has_term(present: set[str], term: str) -> bool:
+    """Whether a word of `present` (a text's `words`) has the term's stem: the same test as
+    `stem(term) in {stem(w) for w in words(text)}`, without stemming every word of the text."""
+    return not forms(term).isdisjoint(present)
 
 
 def lexical_overlap(query_weights: dict[str, float], text: str) -> float:
@@ -73,8 +84,8 @@ def lexical_overlap(query_weights: dict[str, float], text: str) -> float:
     total = sum(query_weights.values())
     if not total:
         return 0.0
-    present = stems(text)
-    return sum(w for t, w in query_weights.items() if stem(t) in present) / total
+    present = set(words(text))
+    return sum(w for t, w in query_weights.items() if has_term(present, t)) / total
 
 
 def query_weights(query: str, stats: TermStats | None) -> dict[str, float]:

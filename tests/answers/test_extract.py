@@ -1,7 +1,12 @@
 """Sentence selection: the best few, no repeats, one point for a fact several outlets state, and both
 sides when outlets disagree."""
 
+import random
+
 from index.answers import extract
+from index.answers.extract import has_term, stem
+from index.answers.terms import words
+from tests.conftest import bundled_articles
 
 from .conftest import axis, made_up, scored
 
@@ -85,3 +90,16 @@ def test_conflicting_figures_are_flagged_in_the_answer(small_engine) -> None:
     assert noted.text.startswith(result.text)
     assert noted.text.endswith("sources differ here — compare [1] and [2].")
     assert noted.citations == result.citations
+
+
+def test_a_term_is_found_exactly_when_a_word_of_the_text_has_its_stem() -> None:
+    texts = [r["body"] for r in bundled_articles()]
+    vocabulary = sorted({w for t in texts for w in words(t)})
+    rng = random.Random(0)
+    tricky = ["city", "cities", "bus", "buses", "ies", "s", "ss", "glass", "news", "policies", "tries", "y"]
+    sentences = [s for t in texts for s in t.split(". ")][::7]
+    for sentence in sentences:
+        present = set(words(sentence))
+        stemmed = {stem(w) for w in present}
+        for term in rng.sample(vocabulary, 30) + tricky:
+            assert has_term(present, term) == (stem(term) in stemmed), (term, sentence)
