@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import vectors as vector_index
 from .config import Settings
 from .embedder import Embedder, load_embedder
 from .ingest import ingest_draft
@@ -272,7 +273,11 @@ class Engine:
                     self._index_articles([article], None, reuse=not full)
                     progress("chunk", done, len(pending))
                 total, done = self.store.counts()["chunks"], 0
-                fresh = VectorIndex(e.name, e.dimension, expected=total)
+                # A large corpus gets an inverted file trained on a random sample of its vectors first
+                big = total >= vector_index.IVF_THRESHOLD
+                sample = self.store.sample_vectors(vector_index.training_size(total)) if big else None
+                fresh = VectorIndex(e.name, e.dimension, expected=total, sample=sample)
+                del sample
                 for page in self.store.chunk_embed_keys(page=256):
                     self._add_rows(fresh, page)
                     done += len(page)

@@ -517,6 +517,23 @@ class Store:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def sample_vectors(self, count: int, seed: int = 0) -> np.ndarray:
+        """The stored embeddings of `count` passages picked at random (all of them if fewer)."""
+        ids = self.chunk_ids()
+        if count < len(ids):
+            ids = np.sort(np.random.default_rng(seed).choice(ids, count, replace=False))
+        rows: list[np.ndarray] = []
+        with self.lock:
+            for start in range(0, len(ids), 500):
+                batch = ids[start : start + 500].tolist()
+                marks = ",".join("?" * len(batch))
+                sql = (
+                    "SELECT e.vector FROM chunks c CROSS JOIN embeddings e ON e.key = c.embed_key "
+                    f"WHERE c.id IN ({marks})"
+                )
+                rows.extend(np.frombuffer(blob, dtype=np.float32) for (blob,) in self.db.execute(sql, batch))
+        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         with self.lock:
             self.db.conn.executemany(

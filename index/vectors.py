@@ -12,7 +12,8 @@ Index kind by size: exact inner product ("flat") for small corpora; HNSW (M 32) 
 passages; an inverted file ("ivf": IVF-Flat, k-means cells, the nearest cells scanned exactly) from
 IVF_THRESHOLD. A fresh index (one built by `reindex`, or the very first one) takes the kind of its size
 as it fills, so a corpus that outgrew one switches on its next reindex with no user work; told the size
-it will reach (`expected`), it skips kinds it would outgrow. An existing index keeps its kind until
+it will reach (`expected`), it skips kinds it would outgrow, and given a sample of its vectors as well
+(`reindex` does) an inverted file is trained first and filled directly. An existing index keeps its kind until
 then. HNSW and IVF indexes do not delete in place here: removed ids are kept in a deleted set, filtered
 out of every search and saved with the index, and disappear when `reindex` builds a fresh index.
 Filtered searches over few allowed passages are exact (a dot product over just those vectors), since a
@@ -90,6 +91,7 @@ class VectorIndex:
         ivf_threshold: int | None = None,
         ef_search: int | None = None,
         expected: int = 0,
+        sample: np.ndarray | None = None,
     ):
         self.model = model
         self.dimension = dimension
@@ -102,6 +104,11 @@ class VectorIndex:
         self._auto = index is None and kind is None
         self.kind = kind or _kind_of(index)
         self.index = index if index is not None else _empty(self.kind, dimension)
+        if self._auto and sample is not None and self.expected >= self.ivf_threshold:
+            # Told its size and given a sample of its vectors: an inverted file trained now and filled
+            # directly, never holding every vector twice (a flat copy converted at the end would).
+            self.kind, self.index = IVF, _empty(IVF, dimension, self.expected)
+            _train(self.index, sample)
         self._deleted: set[int] = (
             set(np.asarray(deleted, dtype=np.int64).tolist()) if deleted is not None else set()
         )
@@ -155,7 +162,9 @@ class VectorIndex:
         to the kind of that size once full (no HNSW graph built only to be replaced). Holds the lock."""
         n = int(self.index.ntotal)
         size = n if filled else max(n, self.expected)  # the size it is growing to
-        if size >= self.ivf_threshold:
+        if self.kind == IVF and size < self.ivf_threshold:  # trained ahead, then filled short of it
+            self._convert(HNSW if n >= self.threshold else FLAT)
+        elif size >= self.ivf_threshold:
             if self.kind != IVF and n >= size:
                 self._convert(IVF)
         elif self.kind == FLAT and n >= self.threshold:
@@ -374,6 +383,11 @@ def _empty(kind: str, dimension: int, size: int = 0) -> faiss.Index:
 def _cells(size: int) -> int:
     """IVF cells: the power of two nearest 4·√size (4,096 at 1M)."""
     return 1 << max(4, round(np.log2(4 * np.sqrt(max(size, 1)))))
+
+
+def training_size(size: int) -> int:
+    """How many vectors an inverted file for `size` passages is trained on (a sample of them)."""
+    return IVF_TRAIN_PER_CELL * _cells(size)
 
 
 def _probes(cells: int) -> int:

@@ -231,6 +231,33 @@ def test_an_index_that_gets_fewer_passages_than_expected_settles_on_their_size(t
     assert index.kind == HNSW and read_meta(tmp_path)["kind"] == HNSW
 
 
+def test_an_inverted_file_trained_on_a_sample_is_filled_directly_with_good_recall():
+    x = clustered(3000)
+    rng = np.random.default_rng(5)
+    sample = x[rng.permutation(len(x))[: vectors_module.training_size(3000)]]
+    index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000, expected=3000, sample=sample)
+    assert index.kind == IVF and index.count == 0  # trained before the first vector comes
+    kinds = set()
+    for start in range(0, len(x), 250):
+        index.add(np.arange(start, start + 250) + 1, x[start : start + 250])
+        kinds.add(index.kind)
+    assert kinds == {IVF} and index.count == 3000
+    exact = VectorIndex("m", DIM, threshold=10**9, ivf_threshold=10**9)
+    fill(exact, x)
+    queries = x[rng.integers(0, len(x), 40)] + 0.05 * rng.standard_normal((40, DIM)).astype(np.float32)
+    recall = np.mean([len(set(top_ids(index, q)) & set(top_ids(exact, q))) / 10 for q in queries])
+    assert recall >= 0.9, recall
+
+
+def test_a_trained_inverted_file_filled_short_settles_on_the_kind_of_its_size(tmp_path):
+    x = clustered(3000)
+    index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000, expected=3000, sample=x[:800])
+    fill(index, x[:1200])
+    index.save(tmp_path)
+    assert index.kind == HNSW and read_meta(tmp_path)["kind"] == HNSW and index.count == 1200
+    assert top_ids(index, x[100], k=1) == [101]
+
+
 def test_inverted_file_removals_filters_and_round_trip(tmp_path):
     x = clustered(3000)
     index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000)
@@ -255,7 +282,11 @@ def test_reindex_builds_an_inverted_file_for_a_large_corpus(engine, monkeypatch)
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
     chunks = engine.vectors.count
     monkeypatch.setattr(vectors_module, "IVF_THRESHOLD", max(chunks // 2, 2))
+    sampled = []
+    sample_vectors = engine.store.sample_vectors
+    monkeypatch.setattr(engine.store, "sample_vectors", lambda n: sampled.append(n) or sample_vectors(n))
     engine.reindex()
+    assert sampled == [vectors_module.training_size(chunks)]  # trained first on a sample
     meta = read_meta(engine.settings.index_dir)
     assert meta["kind"] == IVF and meta["count"] == chunks
     title = bundled_articles()[3]["title"]
