@@ -523,14 +523,14 @@ class Store:
         if count < len(ids):
             ids = np.sort(np.random.default_rng(seed).choice(ids, count, replace=False))
         rows: list[np.ndarray] = []
-        with self.lock:
-            for start in range(0, len(ids), 500):
-                batch = ids[start : start + 500].tolist()
-                marks = ",".join("?" * len(batch))
-                sql = (
-                    "SELECT e.vector FROM chunks c CROSS JOIN embeddings e ON e.key = c.embed_key "
-                    f"WHERE c.id IN ({marks})"
-                )
+        for start in range(0, len(ids), 500):  # the lock is held one batch at a time: searches go on
+            batch = ids[start : start + 500].tolist()
+            marks = ",".join("?" * len(batch))
+            sql = (
+                "SELECT e.vector FROM chunks c CROSS JOIN embeddings e ON e.key = c.embed_key "
+                f"WHERE c.id IN ({marks})"
+            )
+            with self.lock:
                 rows.extend(np.frombuffer(blob, dtype=np.float32) for (blob,) in self.db.execute(sql, batch))
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 

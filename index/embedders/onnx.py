@@ -55,7 +55,6 @@ class OnnxRuntimeGraph:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
         self.has_tokens = len(self.session.get_outputs()) > 1
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -134,8 +133,7 @@ class GraphEmbedder:
         tokens' output embeddings pooled (`index.sentence_vectors.pool`), at no extra model cost."""
         if not self.pools_sentences:
             raise RuntimeError(f"the {self.backend} backend cannot pool sentence vectors")
-        vectors, pooled = self._embed(texts, spans)
-        return vectors, pooled
+        return self._embed(texts, spans)
 
     def _embed(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None
