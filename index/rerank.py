@@ -51,38 +51,51 @@ def split_clauses(question: str) -> list[str]:
     return [text for text, _ in clauses]
 
 
+def question_clauses(question: str) -> list[set[str]]:
+    """The content words of each clause of the question."""
+    return [content_words(c) for c in split_clauses(question)]
+
+
+def passage_words(text: str, spans: list[tuple[int, int]] | None, asked: set[str]) -> list[set[str]]:
+    """The `asked` words each sentence of a passage holds (sentences holding none left out).
+
+    Only the clauses' words can score, so each sentence is reduced to those it contains: each asked
+    word is looked up with str.find and kept where it stands as a whole word (as a `\\w+` regex
+    would cut it). `spans` are the passage's sentence offsets when known (stored at ingest); else
+    the passage is split here."""
+    sentences = sentence_spans(text) if spans is None else spans
+    low = text.lower()
+    if len(low) != len(text):  # a letter whose lower case is longer ("İ"): lower sentence by sentence
+        sents = [asked.intersection(_WORD.findall(text[s:e].lower())) for s, e in sentences]
+    else:
+        sents = _words_by_sentence(low, sentences, asked)
+    return [sent for sent in sents if sent]
+
+
 def sentence_scores(
     question: str,
     passages: Mapping[int, str],
     spans: Mapping[int, list[tuple[int, int]] | None] | None = None,
+    found: Mapping[int, list[set[str]]] | None = None,
 ) -> dict[int, float]:
     """{passage id: 0..1}, how well the passage's best sentence matches a clause of the question.
 
-    `spans` gives passages' sentence offsets when known (stored at ingest); others are split here."""
-    clauses = [content_words(c) for c in split_clauses(question)]
+    `spans` gives passages' sentence offsets when known; `found` the `passage_words` of some passages
+    when already read (search reads BM25's best while the vector search runs)."""
+    clauses = question_clauses(question)
     if not clauses or not passages:
         return dict.fromkeys(passages, 0.0)
-    # Only the clauses' words can score, so each sentence is reduced to those it contains: each asked
-    # word is looked up with str.find and kept where it stands as a whole word (as `\w+` would cut it).
     asked = set().union(*clauses)
-    found: dict[int, list[set[str]]] = {}
-    spans = spans or {}
+    spans, found = spans or {}, dict(found or {})
     for pid, text in passages.items():
-        sentences = spans.get(pid)
-        if sentences is None:
-            sentences = sentence_spans(text)
-        low = text.lower()
-        if len(low) != len(text):  # a letter whose lower case is longer ("İ"): lower sentence by sentence
-            sents = [asked.intersection(_WORD.findall(text[s:e].lower())) for s, e in sentences]
-        else:
-            sents = _words_by_sentence(low, sentences, asked)
-        found[pid] = [sent for sent in sents if sent]
-    df = Counter(w for sents in found.values() for w in set().union(*sents))
+        if pid not in found:
+            found[pid] = passage_words(text, spans.get(pid), asked)
+    df = Counter(w for pid in passages for w in set().union(*found[pid]))
     n = len(passages)
     idf = {w: math.log(1 + (n - d + 0.5) / (d + 0.5)) for w, d in df.items()}
     raw = {
         pid: max(
-            (sum(idf[w] for w in clause & sent) for clause in clauses for sent in found.get(pid, ())),
+            (sum(idf[w] for w in clause & sent) for clause in clauses for sent in found[pid]),
             default=0.0,
         )
         for pid in passages

@@ -31,7 +31,7 @@ from .embedder import Embedder, embed_cached
 from .migrations import decode_spans
 from .models import Hit
 from .query import ParsedQuery, parse_query
-from .rerank import sentence_scores
+from .rerank import passage_words, question_clauses, sentence_scores
 from .store import Filters, Store
 from .vectors import VectorIndex
 
@@ -84,6 +84,14 @@ def hybrid_search(
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
         dense_search = _DENSE.submit(_dense, query, embedder, vectors, depth, allowed)
     lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
+    rescored = bool(weights.sentence_weight and weights.sentence_depth)
+    early: dict[int, tuple] = {}
+    found: dict[int, list[set[str]]] = {}
+    if rescored and dense_search is not None and not dense_search.done():
+        # While the vector search runs, BM25's best (most of those rescored below) are fetched and read.
+        early = store.passages([cid for cid, _ in lexical[: weights.sentence_depth]])
+        asked = set().union(*question_clauses(_without_mentions(parsed)))
+        found = {cid: passage_words(row[4], decode_spans(row[9]), asked) for cid, row in early.items()}
     dense: Ranked = dense_search.result() if dense_search is not None else []
     n = weights.candidates
     fused = dict(fuse(lexical[:n], dense[:n], weights))
@@ -104,9 +112,11 @@ def hybrid_search(
     }
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     rows: dict[int, tuple] = {}
-    if weights.sentence_weight and weights.sentence_depth:
-        rows = store.passages([cid for cid, _ in ranked[: weights.sentence_depth]])
-        ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights)
+    if rescored:
+        head = [cid for cid, _ in ranked[: weights.sentence_depth]]
+        rows = {cid: early[cid] for cid in head if cid in early}
+        rows.update(store.passages([cid for cid in head if cid not in early]))
+        ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights, found)
     fetched = _Rows(store, ranked, rows)
     picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
     return [_hit(store, rows[cid], score) for cid, score in picked]
@@ -130,13 +140,20 @@ def _without_mentions(parsed: ParsedQuery) -> str:
     return " ".join(text)
 
 
-def _by_sentences(ranked: Ranked, rows: dict[int, tuple], question: str, weights: FusionWeights) -> Ranked:
-    """The best `sentence_depth` candidates rescored by their best sentence; the rest follow unchanged."""
+def _by_sentences(
+    ranked: Ranked, rows: dict[int, tuple], question: str, weights: FusionWeights, found=None
+) -> Ranked:
+    """The best `sentence_depth` candidates rescored by their best sentence; the rest follow unchanged.
+    `found` holds the question's words in the sentences of passages already read."""
     head, tail = ranked[: weights.sentence_depth], ranked[weights.sentence_depth :]
     # A passage can vanish between ranking and fetching (a full reindex re-chunks while questions run).
     head = [(cid, score) for cid, score in head if cid in rows]
+    todo = [cid for cid, _ in head if not found or cid not in found]
     extra = sentence_scores(
-        question, {cid: rows[cid][4] for cid, _ in head}, {cid: decode_spans(rows[cid][9]) for cid, _ in head}
+        question,
+        {cid: rows[cid][4] for cid, _ in head},
+        {cid: decode_spans(rows[cid][9]) for cid in todo},
+        found,
     )
     head = [(cid, score + weights.sentence_weight * extra[cid]) for cid, score in head]
     return sorted(head, key=lambda item: (-item[1], item[0])) + tail

@@ -2,6 +2,7 @@
 
 import pytest
 
+from index import search as search_module
 from index.engine import Engine
 from index.search import FusionWeights, _pick, hybrid_search
 from tests.conftest import bundled_articles, draft_of
@@ -87,21 +88,23 @@ def test_picking_past_the_rescored_passages_fetches_the_rest_as_it_goes(engine: 
     store = engine.store
     fetch, calls, gone = store.passages, [], []
 
-    def passages_with_a_removal_before_the_second_fetch(chunk_ids):
+    def passages_with_a_removal_when_picking_fetches(chunk_ids):
         calls.append(list(chunk_ids))
-        if len(calls) == 2 and chunk_ids:
+        if not gone and len(chunk_ids) > 2:  # past the two rescored: picking fetches ahead
             gone.append(chunk_ids[0])
             with store.lock, store.db.conn:
                 store.db.execute("DELETE FROM chunks WHERE id = ?", [chunk_ids[0]])
         return fetch(chunk_ids)
 
-    monkeypatch.setattr(store, "passages", passages_with_a_removal_before_the_second_fetch)
+    monkeypatch.setattr(store, "passages", passages_with_a_removal_when_picking_fetches)
     weights = FusionWeights(sentence_depth=2)
     hits = hybrid_search(
         "court trial judge market company", store=store, vectors=engine.vectors, embedder=engine.embedder,
         k=6, per_article=1, weights=weights,
     )  # fmt: skip
-    assert len(calls) >= 2 and len(calls[0]) == 2, "rescoring fetches two, picking the rest"
+    assert gone, "picking should have fetched more passages than the two rescored"
+    rescoring = calls[: [len(c) > 2 for c in calls].index(True)]
+    assert rescoring and all(len(c) <= 2 for c in rescoring)
     assert len(hits) == 6 and len({h.article_id for h in hits}) == 6
     assert gone[0] not in {h.chunk_id for h in hits}
     for hit in hits:
@@ -116,3 +119,29 @@ def test_picking_caps_each_article_and_can_lower_its_next_passages():
     # each passage picked from "a" costs its next ones 0.25: 2 scores 0.65, 4 scores 0.45 then 0.2
     assert _pick(ranked, articles.get, 3, 2, 0.25) == [(1, 1.0), (3, 0.8), (2, 0.65)]
     assert _pick(ranked, articles.get, 4, 1, 0.0) == [(1, 1.0), (3, 0.8)]
+
+
+class _Deferred:
+    """A dense search that reports itself running (or done) until its result is asked for."""
+
+    def __init__(self, fn, args, running: bool):
+        self.fn, self.args, self.running = fn, args, running
+
+    def done(self) -> bool:
+        return not self.running
+
+    def result(self):
+        return self.fn(*self.args)
+
+
+@pytest.mark.parametrize("question", ["Sam Bankman-Fried FTX trial testimony", "jellyfish learning"])
+def test_passages_read_while_the_vector_search_runs_rank_as_if_read_after(
+    news_engine: Engine, monkeypatch, question
+):
+    def search(running: bool):
+        monkeypatch.setattr(search_module._DENSE, "submit", lambda fn, *a: _Deferred(fn, a, running))
+        return news_engine.search(question, k=10)
+
+    early, late = search(True), search(False)
+    assert [(h.chunk_id, h.score) for h in early] == [(h.chunk_id, h.score) for h in late]
+    assert len(early) == 10
