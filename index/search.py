@@ -117,6 +117,7 @@ def hybrid_search(
         rows = {cid: early[cid] for cid in head if cid in early}
         rows.update(store.passages([cid for cid in head if cid not in early]))
         ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights, found)
+        rows.update((cid, row) for cid, row in early.items() if cid not in rows)  # picking may want them
     fetched = _Rows(store, ranked, rows)
     picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
     return [_hit(store, rows[cid], score) for cid, score in picked]
