@@ -22,6 +22,8 @@ walk that must skip most candidates loses recall.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import logging
 import threading
@@ -383,6 +385,12 @@ def _empty(kind: str, dimension: int, size: int = 0) -> faiss.Index:
 def _cells(size: int) -> int:
     """IVF cells: the power of two nearest 4·√size (4,096 at 1M)."""
     return 1 << max(4, round(np.log2(4 * np.sqrt(max(size, 1)))))
+
+
+def release_freed_memory() -> None:
+    """Give memory freed by a large index back to the system (glibc keeps it in its heap otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def training_size(size: int) -> int:

@@ -291,3 +291,19 @@ def test_reindex_builds_an_inverted_file_for_a_large_corpus(engine, monkeypatch)
     assert meta["kind"] == IVF and meta["count"] == chunks
     title = bundled_articles()[3]["title"]
     assert any(h.title == title for h in engine.search(title, k=3))
+
+
+def test_after_a_reindex_the_engine_serves_the_index_read_back_from_disk(engine, monkeypatch):
+    """A filled FAISS index holds slack in its lists; the saved file is exact, so that is what serves."""
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:6])
+    loads = []
+    load = VectorIndex.load
+    monkeypatch.setattr(
+        VectorIndex, "load", classmethod(lambda cls, *a: loads.append(a) or load.__func__(cls, *a))
+    )
+    engine.reindex()
+    assert loads and loads[-1][0] == engine.settings.index_dir
+    assert engine.vectors.count == engine.store.counts()["chunks"]
+    assert engine.vectors.built_at == read_meta(engine.settings.index_dir)["built_at"]
+    title = bundled_articles()[2]["title"]
+    assert any(h.title == title for h in engine.search(title, k=3))
