@@ -131,17 +131,19 @@ def score_sentences(
         for s, lex, pas in zip(sentences, lexical, passage, strict=True)
     ]
     asked = set(words(query))
+    rest: dict[int, float] = {}  # each sentence's score but its cosine (ranked, then scored again)
 
     def value(i: int, cosine: float) -> float:
-        s = sentences[i]
-        return (
-            WEIGHTS["cosine"] * cosine
-            + WEIGHTS["lexical"] * lexical[i]
-            + WEIGHTS["passage"] * passage[i]
-            + WEIGHTS["names"] * new_names(s.text, asked)
-            + WEIGHTS["lead"] * lead(s.position)
-            + boosts.get(s.article_id, 0.0)
-        )
+        if i not in rest:
+            s = sentences[i]
+            rest[i] = (
+                WEIGHTS["lexical"] * lexical[i]
+                + WEIGHTS["passage"] * passage[i]
+                + WEIGHTS["names"] * new_names(s.text, asked)
+                + WEIGHTS["lead"] * lead(s.position)
+                + boosts.get(s.article_id, 0.0)
+            )
+        return WEIGHTS["cosine"] * cosine + rest[i]
 
     order = sorted(range(len(sentences)), key=lambda i: -worth[i])[:MAX_EMBEDDED]
     if pooled:
