@@ -6,6 +6,8 @@ folder (~/.cache/newsbot/embedders), so only the first run on a machine pays for
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from index.config import Settings
 from index.embedder import SentenceTransformerEmbedder, load_embedder
 from index.embedders import BACKENDS, DEFAULT_BACKEND, check_backend, embedder_name
 from index.embedders.export import default_cache_dir
-from index.engine import Engine
+from index.engine import SWITCH_INTERVAL, Engine
 from index.vectors import IndexMismatch, VectorIndex
 
 from .conftest import bundled_articles
@@ -152,6 +154,27 @@ def test_order_and_batching_do_not_change_vectors(int8_embedder):
     together = int8_embedder.embed(texts)
     alone = np.stack([int8_embedder.embed([t])[0] for t in reversed(texts)])[::-1]
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@pytest.mark.model
+def test_one_text_embeds_alike_on_a_free_session_or_the_shared_one(int8_embedder):
+    """A question runs on a free single-threaded session, or on the shared one when every one is busy
+    (an ingest running): the same vector either way."""
+    free = int8_embedder.embed(QUERIES[:1])
+    taken = [int8_embedder.idle.get() for _ in int8_embedder.workers]
+    try:
+        busy = int8_embedder.embed(QUERIES[:1])
+    finally:
+        for session in taken:
+            int8_embedder.idle.put(session)
+    np.testing.assert_allclose(free, busy, atol=1e-5)
+
+
+def test_engine_hands_the_gil_over_quickly(tmp_path):
+    """Threads coming back from the model or FAISS wait at most a short switch interval for the GIL."""
+    sys.setswitchinterval(0.005)  # Python's default
+    with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
 
 
 @pytest.mark.model
