@@ -450,6 +450,7 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
     del engine, index  # the serving engine below loads its own copy of the index
     gc.collect()
     engine = Engine(settings_for(data, args.backend), embedder=real)  # queries embedded by the real model
+    engine.warm_up()  # as the bot does when it starts
     index = engine.vectors
     # recall@10 of this index kind against exact search, on queries near stored passages
     rng = np.random.default_rng(1)

@@ -81,8 +81,8 @@ class NewsBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_view(AnswerView())
         await self.sync_commands(force=self.settings.sync_commands)
-        # Load the model and the vector index now, in a thread, rather than on the first question.
-        self._warm_up = asyncio.create_task(asyncio.to_thread(lambda: self.engine.vectors), name="warm-up")
+        # Load the model and the indexes now, in a thread, rather than on the first question.
+        self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)
 
     async def on_message(self, message: discord.Message) -> None:

@@ -6,6 +6,7 @@ folder (~/.cache/newsbot/embedders), so only the first run on a machine pays for
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import numpy as np
@@ -18,7 +19,7 @@ from index.embedders.export import default_cache_dir
 from index.engine import SWITCH_INTERVAL, Engine
 from index.vectors import IndexMismatch, VectorIndex
 
-from .conftest import bundled_articles
+from .conftest import bundled_articles, draft_of
 
 QUERIES = [
     "What did the central bank decide about interest rates?",
@@ -175,6 +176,18 @@ def test_engine_hands_the_gil_over_quickly(tmp_path):
     sys.setswitchinterval(0.005)  # Python's default
     with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)):
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+
+
+def test_warm_up_loads_the_indexes_and_freezes_what_it_loaded(engine):
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:2])
+    engine.reindex()  # builds the keyword index too
+    reopened = Engine(engine.settings, embedder=engine.embedder)
+    frozen = gc.get_freeze_count()
+    reopened.warm_up()
+    assert reopened._vectors is not None and reopened._vectors.count == engine.vectors.count > 0
+    assert reopened.store.impacts is not None
+    assert gc.get_freeze_count() > frozen  # a full collection no longer walks the loaded engine
+    gc.unfreeze()
 
 
 @pytest.mark.model
