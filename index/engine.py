@@ -3,7 +3,6 @@ the bot and tests alike. Built by an entry point and closed by it."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 import threading
@@ -108,14 +107,10 @@ class Engine:
         return self._vectors
 
     def warm_up(self) -> None:
-        """Load the model and the indexes now rather than on the first question, then take what was
-        loaded out of the cyclic garbage collector's sight: it lives as long as the process, and a full
-        collection walking it took 25-40 ms, landing on whichever question triggered it (`gc.freeze`;
-        objects are still freed when no longer referenced)."""
+        """Load the model (and run it once: its first run prepares its kernels) and the indexes now,
+        rather than on the first question."""
         self.embedder.embed(["warm up"])
         self.vectors  # noqa: B018 - loads the vector and keyword indexes
-        gc.collect()
-        gc.freeze()
 
     def _load_lexical(self) -> None:
         """The impact index on disk, once (search and reindex both need it; reindex may come first)."""
@@ -139,6 +134,8 @@ class Engine:
         """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
         index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
         self._attach_lexical(ImpactIndex.load(index.save(self.settings.lexical_dir).parent))
+        del index
+        vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M); the saved ones are mapped
 
     def _load_vectors(self) -> VectorIndex:
         e = self.embedder
