@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from index.engine import Engine
-from index.lexical import K1, B, Corpus, ImpactIndex, needs_build
+from index.lexical import K1, MASKS, B, Corpus, ImpactIndex, needs_build
 from index.store import Filters
 from tests.conftest import bundled_articles, draft_of
 
@@ -73,6 +73,21 @@ def test_filters_give_the_same_passages_as_sql(loaded: Engine):
         assert sorted(loaded.store.allowed_chunk_ids(filters).tolist()) == sorted(sql.tolist())
 
 
+def test_kept_filter_masks_answer_as_sql_does(loaded: Engine):
+    """Masks of recent filters are kept and reused; more filters than are kept, asked twice over."""
+    loaded.reindex()
+    store = loaded.store
+    outlet = store.sources()[0]["source"]
+    starts = [f"{year}-{month:02d}-01" for year in (2023, 2024) for month in range(1, 13)]
+    assert len(starts) > MASKS
+    for _ in range(2):
+        for since in starts:
+            filters = Filters(since=since, sources=(outlet,) if since < "2024" else None)
+            expected = without_impacts(loaded, lambda f=filters: store.allowed_chunk_ids(f))
+            assert sorted(store.allowed_chunk_ids(filters).tolist()) == sorted(expected.tolist())
+    assert len(store.impacts._masks) == MASKS
+
+
 def test_passages_added_after_the_build_are_ranked_by_fts5(loaded: Engine):
     loaded.reindex()
     covered = loaded.store.impacts.max_id
@@ -103,6 +118,7 @@ def test_removed_passages_are_never_returned(loaded: Engine, settings):
     article = next(a for a in loaded.store.articles() if a.title == record["title"])
     gone = {c.id for c in loaded.store.chunks_of(article.id)}
     assert gone & {i for i, _ in loaded.store.lexical(record["title"], 10)}
+    assert gone <= set(loaded.store.allowed_chunk_ids(Filters(since="1900-01-01")).tolist())  # mask kept
     assert loaded.remove(article.id)
     assert not gone & {i for i, _ in loaded.store.lexical(record["title"], 40)}
     assert not gone & set(loaded.store.allowed_chunk_ids(Filters(since="1900-01-01")).tolist())
