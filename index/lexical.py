@@ -150,6 +150,7 @@ class ImpactIndex:
             return self._passing(key, at)  # a few passages: not worth a whole mask
         if keep is None:
             keep = self._passing(key, slice(None))
+            keep.flags.writeable = False  # shared by every search with this filter
             for oldest in list(self._masks)[: max(len(self._masks) - MASKS + 1, 0)]:
                 self._masks.pop(oldest, None)  # (list() copies the keys at once: searches run in threads)
             self._masks[key] = keep
