@@ -83,14 +83,15 @@ def hybrid_search(
         # The model and FAISS run outside the GIL while BM25 ranks: on 2 cores the two overlap.
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
         dense_search = _DENSE.submit(_dense, query, embedder, vectors, depth, allowed)
-    lexical = store.lexical(_without_mentions(parsed) if weights.strip_mentions else query, depth, filters)
+    bare = _without_mentions(parsed)  # the question without the outlets and dates it names
+    lexical = store.lexical(bare if weights.strip_mentions else query, depth, filters)
     rescored = bool(weights.sentence_weight and weights.sentence_depth)
     early: dict[int, tuple] = {}
     found: dict[int, list[set[str]]] = {}
     if rescored and dense_search is not None and not dense_search.done():
         # While the vector search runs, BM25's best (most of those rescored below) are fetched and read.
         early = store.passages([cid for cid, _ in lexical[: weights.sentence_depth]])
-        asked = set().union(*question_clauses(_without_mentions(parsed)))
+        asked = set().union(*question_clauses(bare))
         found = {cid: passage_words(row[4], decode_spans(row[9]), asked) for cid, row in early.items()}
     dense: Ranked = dense_search.result() if dense_search is not None else []
     n = weights.candidates
@@ -116,7 +117,7 @@ def hybrid_search(
         head = [cid for cid, _ in ranked[: weights.sentence_depth]]
         rows = {cid: early[cid] for cid in head if cid in early}
         rows.update(store.passages([cid for cid in head if cid not in early]))
-        ranked = _by_sentences(ranked, rows, _without_mentions(parsed), weights, found)
+        ranked = _by_sentences(ranked, rows, bare, weights, found)
         rows.update((cid, row) for cid, row in early.items() if cid not in rows)  # picking may want them
     fetched = _Rows(store, ranked, rows)
     picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
