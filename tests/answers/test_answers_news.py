@@ -15,7 +15,11 @@ ANSWERABLE = [
         "What did a judge rule about Donald Trump's real estate empire?",
         "A judge ruled Tuesday that Donald Trump committed fraud for years while building the real estate",
     ),
-    ("How much did Coinbase shares rise in November?", "Coinbase shares rocketed more than 60%"),
+    # Not "How much did Coinbase shares rise in November?": its answer ("rocketed more than 60%") and
+    # another sentence of the same article ("climbing more than 250% in the first 11 months") score
+    # 0.006 apart even in fp32, less than int8's typical error on a pair of sentences (0.008), so
+    # which one takes the article's second place was decided by quantisation noise.
+    ("What did analysts at Needham say about Coinbase?", "the company \"exited the crypto 'winter' better"),
     (
         "Which weight loss drugs could increase the risk of stomach paralysis?",
         "Popular weight loss drugs like Wegovy and Ozempic could increase the risk of stomach paralysis",
