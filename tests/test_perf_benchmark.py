@@ -1,8 +1,9 @@
-"""The performance benchmark's synthetic scale fill writes real, searchable passages."""
+"""The performance benchmark: its synthetic scale fill writes searchable passages; its CPU counters."""
 
 from __future__ import annotations
 
 import importlib.util
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +42,18 @@ def test_synthetic_fill_goes_through_the_store_and_both_indexes(tmp_path):
     vectors = engine.vectors._stored_vectors()
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     engine.close()
+
+
+def test_cpu_ticks_read_the_machine_counters():
+    """The benchmark reports how much CPU time the hypervisor took (steal) beside its latencies."""
+    perf = load_perf()
+    total, stolen = perf.cpu_ticks()
+    if not Path("/proc/stat").exists():
+        assert (total, stolen) == (0, 0)
+        return
+    assert total > 0 and 0 <= stolen <= total
+    deadline = time.perf_counter() + 0.1
+    while time.perf_counter() < deadline:  # busy for ten or so ticks
+        pass
+    later, stolen_later = perf.cpu_ticks()
+    assert later > total and stolen_later >= stolen
