@@ -150,3 +150,13 @@ def test_int8_export_quantises_every_large_matrix(real_embedder):
     assert (
         sum(n.op_type in ("QAttention", "DynamicQuantizeMatMul", "MatMulInteger") for n in graph.node) >= 18
     )
+
+
+@pytest.mark.model
+def test_attention_fusion_changes_nothing_unless_every_block_matches(real_embedder):
+    model = onnx.load(str(real_embedder.folder / "model.onnx"))
+    last = next(n for n in model.graph.node if n.name.endswith("layer.5/attention/self/value/MatMul"))
+    last.name += "_renamed"  # the last block no longer looks like BERT self-attention
+    before = model.SerializeToString()
+    assert rewrite.fuse_attention(model, num_heads=12) == 0
+    assert model.SerializeToString() == before

@@ -40,6 +40,7 @@ def fuse_attention(model, num_heads: int) -> int:
         for name in node.input:
             consumers[name].append(node)
     fused: dict[str, object] = {}  # name of the query projection -> the Attention node taking its place
+    weights = []  # added to the graph only once every block has matched
     for layer in sorted({m.group(1) for n in nodes if (m := ATTENTION.search(n.name))}, key=int):
         prefix = next(n.name for n in nodes if n.name.endswith(f"layer.{layer}/attention/self/query/MatMul"))
         prefix = prefix[: -len("query/MatMul")]
@@ -59,9 +60,7 @@ def fuse_attention(model, num_heads: int) -> int:
         weight = np.concatenate([numpy_helper.to_array(initialisers[p.input[1]]) for p in projections], 1)
         bias = np.concatenate([numpy_helper.to_array(initialisers[b]) for b in biases])
         names = (f"attention_{layer}_qkv_weight", f"attention_{layer}_qkv_bias")
-        graph.initializer.extend(
-            numpy_helper.from_array(a, n) for a, n in zip((weight, bias), names, strict=True)
-        )
+        weights += [numpy_helper.from_array(a, n) for a, n in zip((weight, bias), names, strict=True)]
         fused[projections[0].name] = helper.make_node(
             "Attention",
             [projections[0].input[0], *names, "attention_mask_int32"],
@@ -72,6 +71,7 @@ def fuse_attention(model, num_heads: int) -> int:
         )
     if not fused:
         return 0
+    graph.initializer.extend(weights)
     replaced = {node.output[0] for node in fused.values()}
     mask = helper.make_node("Cast", ["attention_mask"], ["attention_mask_int32"], to=TensorProto.INT32)
     rebuilt = [mask]
