@@ -105,6 +105,11 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def major_faults() -> int:
+    """Page faults of this process that read from disk (a memory-mapped index or file not in memory)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+
+
 def cpu_ticks() -> tuple[int, int]:
     """(all, stolen) CPU ticks of the machine so far: 'steal' is time the hypervisor ran other guests
     while this VM had work, which no code here can avoid; (0, 0) where /proc/stat is not there."""
@@ -492,6 +497,7 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
     row(f"{scale:,}: vector search p50 / p99", f"{ms(pct(vector_times, 50))} / {ms(pct(vector_times, 99))}")
     search_times: list[float] = []
     search_stolen: list[bool] = []  # whether the hypervisor took CPU time during each search
+    search_faulted: list[bool] = []  # whether it read a page from disk (memory-mapped index, SQLite)
     ask_times: dict[bool, list[float]] = {False: [], True: []}  # new question, by whether it abstained
     repeat_times: list[float] = []
     from index.answers.ask import answer
@@ -506,11 +512,12 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
             # A new question each time: its vector and its candidate sentences' not computed yet
             # (questions and sentences are cached, which a repeated question would hit).
             forget_cached()
-            stolen = cpu_ticks()[1]
+            stolen, faults = cpu_ticks()[1], major_faults()
             started = time.perf_counter()
             engine.search(question, k=10)
             search_times.append(time.perf_counter() - started)
             search_stolen.append(cpu_ticks()[1] > stolen)
+            search_faulted.append(major_faults() > faults)
             forget_cached()
             started = time.perf_counter()
             result = answer(engine, question)
@@ -524,12 +531,13 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
         f"{ms(pct(search_times, 50))} / {ms(pct(search_times, 99))}",
         "embed query + vector + BM25 + fuse + sentence rescoring + SQLite fetch",
     )
-    slow = [stolen for took, stolen in zip(search_times, search_stolen, strict=True) if took > 0.030]
+    slow = [i for i, took in enumerate(search_times) if took > 0.030]
     if slow:
         row(
             f"{scale:,}: searches over 30 ms",
             f"{len(slow)} of {len(search_times)}",
-            f"{sum(slow)} of them while the hypervisor took CPU time from this VM (steal)",
+            f"{sum(search_stolen[i] for i in slow)} while the hypervisor took CPU time from this VM (steal), "
+            f"{sum(search_faulted[i] for i in slow)} reading pages from disk (major faults)",
         )
     for abstained, times in ask_times.items():
         note = "some end right after search (nothing in range)" if abstained else "candidates embedded"
