@@ -10,6 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from index.embedders import rewrite
+from index.embedders.export import quantise
 
 HIDDEN, INNER, TOKENS = 16, 64, 12
 
@@ -45,19 +46,8 @@ def run(model: onnx.ModelProto, x: np.ndarray, name: str = "y") -> np.ndarray:
 
 def quantised(model: onnx.ModelProto, tmp_path) -> onnx.ModelProto:
     """Dynamic int8 on the down projection alone (where the loud channel goes in), as the exporter does it."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    source, out = tmp_path / "in.onnx", tmp_path / "out.onnx"
-    onnx.save(model, str(source))
-    quantize_dynamic(
-        str(source),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-        nodes_to_quantize=["ffn/down/MatMul"],
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},  # as the exporter: BiasGelu has no shape
-    )
+    out = tmp_path / "out.onnx"
+    quantise(model, out, only=["ffn/down/MatMul"])
     return onnx.load(str(out))
 
 

@@ -321,22 +321,31 @@ def _channel_max(model, work: Path, manifest: dict, texts: Sequence[str]) -> dic
 
 
 def _quantised_cosine(graph, keep, out: Path, work: Path, manifest: dict, texts, reference) -> np.ndarray:
+    quantise(graph, out, exclude=keep)
+    return np.sum(_run(out, work, manifest, texts) * reference, axis=1)
+
+
+def quantise(graph, out: Path, *, exclude: Sequence[str] = (), only: Sequence[str] | None = None) -> None:
+    """Dynamic int8 (per-channel weights) of the graph's matrix products and attention blocks into `out`,
+    but those named in `exclude` (or only those in `only`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    source = work / "to-quantise.onnx"
+    source = out.with_name(f"{out.stem}-source.onnx")
     onnx.save(graph, str(source))
-    quantize_dynamic(
-        str(source),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention"],
-        nodes_to_exclude=list(keep),
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
-    source.unlink()
-    return np.sum(_run(out, work, manifest, texts) * reference, axis=1)
+    try:
+        quantize_dynamic(
+            str(source),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            nodes_to_exclude=list(exclude),
+            nodes_to_quantize=list(only) if only is not None else None,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # BiasGelu has no inferred type
+        )
+    finally:
+        source.unlink(missing_ok=True)
 
 
 def calibration_texts(exclude: set[str], limit: int = 64) -> list[str]:
