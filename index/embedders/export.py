@@ -305,10 +305,10 @@ def _channel_max(model, work: Path, manifest: dict, texts: Sequence[str]) -> dic
         return {}
     probe = work / "probe.onnx"
     onnx.save(rewrite.with_outputs(model, [gelu.output[0] for _, gelu, _ in blocks]), str(probe))
-    from .onnx import Tokens
+    from .onnx import OnnxRuntimeGraph, Tokens
 
     tokens = Tokens(work / "tokenizer.json", manifest)
-    session = _session(probe)
+    session = OnnxRuntimeGraph(probe).session
     largest: dict[str, np.ndarray] = {}
     for text in texts:
         ids, mask = tokens.batch([text])[:2]
@@ -369,12 +369,6 @@ def check_texts(limit: int = 48, words: int = 170) -> list[str]:
         texts = list(_FALLBACK_TEXTS)
     step = max(1, len(texts) // limit)
     return texts[::step][:limit]
-
-
-def _session(path: Path):
-    import onnxruntime as ort
-
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
 def _run(graph: Path, work: Path, manifest: dict, texts: Sequence[str]) -> np.ndarray:
