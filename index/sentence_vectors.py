@@ -6,7 +6,8 @@ read every sentence when it embedded its passage at ingest: the mean of its outp
 over a sentence's tokens is a vector of that sentence in the context of its passage, for free. These
 vectors rank the candidates; only the best few (`index.answers.extract.EMBED_BEST`) are then embedded
 alone for the final scores. On the MultiHop-RAG dev questions this kept the answers' quality
-(docs/answers.md) at a fraction of the cost.
+(docs/answers.md) at a fraction of the cost. Before ranking, they go through a linear map towards the
+vectors their sentences get alone (`aligned`), fitted at export on the bundled news.
 
 Stored per passage (keyed like its embedding, by the embedded text) as int8 with one scale per vector:
 384 bytes a sentence instead of 1,536.
@@ -32,6 +33,13 @@ def pool(
     means = sums / np.maximum(counts, 1)
     norms = np.linalg.norm(means, axis=1, keepdims=True)
     return np.where(counts > 0, means / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+
+
+def aligned(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Pooled vectors mapped towards their sentences' own embeddings (index/embedders/sentence_map.py),
+    normalised."""
+    mapped = np.asarray(vectors, dtype=np.float32) @ matrix
+    return mapped / np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
 
 
 def pack(vectors: np.ndarray) -> bytes:

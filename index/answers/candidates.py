@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine import Engine
 from ..models import Article, Hit
+from ..sentence_vectors import aligned
 from ..text import sentence_spans
 
 log = logging.getLogger(__name__)
@@ -113,14 +114,19 @@ def hit_sentences(hits: Iterable[Hit], articles: ArticleCache) -> list[Sentence]
 
 
 def pooled_vectors(hits: Iterable[Hit], engine: Engine) -> dict[tuple[str, int, int], np.ndarray]:
-    """`Sentence.key` -> the sentence's vector pooled when its passage was embedded (where stored)."""
+    """`Sentence.key` -> the sentence's vector pooled when its passage was embedded (where stored),
+    through the embedder's map towards sentences' own vectors when it has one."""
     hits = list(hits)
     stored = engine.store.sentence_vectors([h.chunk_id for h in hits])
-    return {
+    found = {
         (hit.article_id, hit.start + start, hit.start + end): vector
         for hit in hits
         for (start, end), vector in stored.get(hit.chunk_id, {}).items()
     }
+    matrix = getattr(engine.embedder, "sentence_map", None)
+    if matrix is None or not found:
+        return found
+    return dict(zip(found, aligned(np.stack(list(found.values())), matrix), strict=True))
 
 
 def _within(

@@ -32,8 +32,10 @@ WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 
 PREFILTER = {"lexical": 0.3, "passage": 0.1, "title": 0.1}
 MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the cheap scores, are cut
 # With pooled sentence vectors (index/sentence_vectors.py), those candidates are ranked by them and only
-# this many are embedded alone (dev: the same share of answers cited as embedding all 64; 4 lost 8 points)
-EMBED_BEST = 8
+# this many are embedded alone. Mapped towards the sentences' own vectors (index/embedders/sentence_map.py),
+# 6 cite as many dev answers as 8 unmapped; unmapped, 8 cite as many as all 64, 6 lose 3.7 points.
+EMBED_BEST = 6
+EMBED_BEST_UNMAPPED = 8
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def score_sentences(
 ) -> list[Scored]:
     """Sentences scored against the query, best first (see WEIGHTS), `boosts` added per article.
     Only the MAX_EMBEDDED sentences most worth it (see PREFILTER) are kept; those with a `pooled`
-    vector (by `Sentence.key`) are ranked with it and only the best EMBED_BEST of them embedded."""
+    vector (by `Sentence.key`) are ranked with it and only the best few of them embedded (`embed_best`)."""
     if not sentences:
         return []
     weights = query_weights(query, stats)
@@ -148,16 +150,23 @@ def score_sentences(
     order = sorted(range(len(sentences)), key=lambda i: -worth[i])[:MAX_EMBEDDED]
     if pooled:
         ranked = [i for i in order if sentences[i].key in pooled]
-        if len(ranked) > EMBED_BEST:
+        best = embed_best(embedder)
+        if len(ranked) > best:
             question = embed_cached(embedder, [query])[0]
             ranked.sort(key=lambda i: -value(i, float(pooled[sentences[i].key] @ question)))
-            order = [i for i in order if sentences[i].key not in pooled] + ranked[:EMBED_BEST]
+            order = [i for i in order if sentences[i].key not in pooled] + ranked[:best]
     vectors = embed_cached(embedder, [query, *(sentences[i].text for i in order)])
     scored = [
         Scored(sentences[i], value(i, float(vec @ vectors[0])), float(vec @ vectors[0]), lexical[i], vec)
         for i, vec in zip(order, vectors[1:], strict=True)
     ]
     return sorted(scored, key=lambda x: (-x.score, x.sentence.key))
+
+
+def embed_best(embedder: Embedder) -> int:
+    """How many candidates ranked by pooled vectors are embedded alone: fewer when the embedder maps
+    pooled vectors towards sentences' own (`index.answers.candidates.pooled_vectors` applies it)."""
+    return EMBED_BEST if getattr(embedder, "sentence_map", None) is not None else EMBED_BEST_UNMAPPED
 
 
 def select(

@@ -5,6 +5,8 @@
     model.onnx        the whole sentence-transformers pipeline (transformer, pooling, normalise) in fp32;
                       a second output gives the token embeddings, pooled per sentence for answers
     model-int8.onnx   the same with int8 linear layers (only when asked for and accurate enough)
+    sentence-map.npy  a linear map from pooled sentence vectors towards sentences embedded alone, fitted
+                      on the bundled news with the graph in use (sentence_map.py)
     tokenizer.json    the model's own tokenizer, so token counts are identical to torch's
     manifest.json     what was built, from what, and how close int8 stays to fp32 on local news text
 
@@ -44,11 +46,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rewrite
+from . import rewrite, sentence_map
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 7
+EXPORT_VERSION = 8
 MIN_COSINE = 0.99  # mean cosine to fp32 over the check passages
 MIN_COSINE_ANY = 0.98  # and no passage below this
 # Channels of each feed-forward block moved to an fp32 side path (`rewrite.split_outliers`): the
@@ -143,6 +145,11 @@ def _build(model_path: Path, target: Path, *, int8: bool) -> None:
         if int8 and "int8" not in manifest:
             _say("quantising to int8 and checking it against fp32 on local news text")
             manifest["int8"] = _quantise(work, manifest)
+        int8_file = manifest.get("int8", {}).get("file")
+        _say("fitting the map from pooled to whole-sentence vectors on local news text")
+        manifest["sentence_map"] = sentence_map.build(
+            work / (int8_file or "model.onnx"), work, manifest, sentence_map.news_articles(NEWS)
+        )
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if target.exists():
             shutil.rmtree(target)

@@ -106,6 +106,9 @@ class GraphEmbedder:
         self.batch_size = 1 if precision == "int8" else batch_size
         self.folder = folder
         self.tokens = Tokens(folder / "tokenizer.json", manifest)
+        # pooled sentence vectors -> towards the sentences' own vectors (sentence_map.py), if fitted
+        mapped = manifest.get("sentence_map", {}).get("file")
+        self.sentence_map: np.ndarray | None = np.load(folder / mapped) if mapped else None
         self.graph = OpenVinoGraph(graph) if backend == "openvino" else OnnxRuntimeGraph(graph)
         # One text per run parallelises poorly inside a run (small matrices, a sync per operator), so
         # texts go to one single-threaded session per core, side by side: 14 % more passages/s on 2

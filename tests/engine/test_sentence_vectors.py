@@ -9,8 +9,11 @@ import pytest
 from index import embedder as embedding
 from index.answers import extract
 from index.answers.ask import answer
+from index.answers.candidates import pooled_vectors
+from index.embedders import sentence_map
+from index.embedders.export import read_manifest
 from index.migrations import decode_spans
-from index.sentence_vectors import pack, pool, unpack
+from index.sentence_vectors import aligned, pack, pool, unpack
 from index.text import sentence_spans
 from tests.conftest import bundled_articles
 
@@ -55,6 +58,56 @@ def test_each_pooled_vector_is_nearest_the_sentence_it_pools(real_embedder):
     assert hits / total >= 0.8, f"{hits} of {total} sentences nearest their own pooled vector"
 
 
+def test_the_fitted_map_recovers_a_linear_relation():
+    rng = np.random.default_rng(2)
+    truth = rng.standard_normal((16, 16)).astype(np.float32)
+    pooled = rng.standard_normal((400, 16)).astype(np.float32)
+    alone = pooled @ truth + 0.01 * rng.standard_normal((400, 16)).astype(np.float32)
+    fitted = sentence_map.fit(pooled, alone, ridge=0.01)
+    assert np.abs(fitted - truth).max() < 0.01
+    assert sentence_map.fit(pooled, alone, ridge=1e6).__abs__().max() < 0.05  # ridge shrinks it
+
+
+def test_the_export_maps_pooled_vectors_to_rank_a_passages_sentences_as_alone(real_embedder):
+    recorded = read_manifest(real_embedder.folder)["sentence_map"]
+    assert real_embedder.sentence_map.shape == (real_embedder.dimension, real_embedder.dimension)
+    assert recorded["fitted_on"] >= sentence_map.MIN_SENTENCES
+    assert recorded["agreement_after"] > recorded["agreement_before"]  # on articles kept out of the fit
+    # the same, measured here, on articles the fit never saw: each ranks its sentences against its title
+    held = [
+        r for n, r in enumerate(bundled_articles()) if n % sentence_map.HELD_OUT == sentence_map.HELD_OUT - 1
+    ]
+    texts = [f"{r['title']}\n{' '.join(r['body'].split()[:150])}" for r in held]
+    spans = [[(s, e) for s, e in sentence_spans(t) if e - s > 20] for t in texts]
+    _, pooled = real_embedder.embed_passages(texts, spans)
+    raw = np.concatenate(pooled)
+    alone = real_embedder.embed([t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp])
+    titles = real_embedder.embed([r["title"] for r in held])
+    passages = np.repeat(np.arange(len(texts)), [len(sp) for sp in spans])
+    queries = titles[passages]
+    before = sentence_map.agreement(raw, alone, queries, passages)
+    after = sentence_map.agreement(aligned(raw, real_embedder.sentence_map), alone, queries, passages)
+    assert after > before + 0.02, (before, after)
+
+
+def test_answers_rank_candidates_by_mapped_pooled_vectors(news_engine, monkeypatch):
+    hits = news_engine.search(QUESTION, k=12)
+    stored = news_engine.store.sentence_vectors([h.chunk_id for h in hits])
+    raw = {
+        (h.article_id, h.start + s, h.start + e): v
+        for h in hits
+        for (s, e), v in stored.get(h.chunk_id, {}).items()
+    }
+    mapped = pooled_vectors(hits, news_engine)
+    assert raw and set(mapped) == set(raw)
+    keys = list(raw)
+    expected = aligned(np.stack([raw[k] for k in keys]), news_engine.embedder.sentence_map)
+    assert np.allclose(np.stack([mapped[k] for k in keys]), expected, atol=1e-5)
+    monkeypatch.setattr(news_engine.embedder, "sentence_map", None)  # an export without a map
+    unmapped = pooled_vectors(hits, news_engine)
+    assert all(np.array_equal(unmapped[k], raw[k]) for k in keys)
+
+
 def test_ingest_stores_a_vector_for_every_sentence_of_every_passage(news_engine):
     store = news_engine.store
     rows = store.db.execute("SELECT id, sentences FROM chunks ORDER BY id LIMIT 30").fetchall()
@@ -90,6 +143,14 @@ def test_an_answer_embeds_only_the_candidates_its_pooled_vectors_rank_best(news_
     sentences = [t for t in counted if t != QUESTION]
     assert len(questions) == 1  # by search; its vector is reused to score the sentences
     assert 0 < len(sentences) <= extract.EMBED_BEST
+
+
+def test_unmapped_pooled_vectors_have_more_candidates_embedded(news_engine, counted, monkeypatch):
+    monkeypatch.setattr(news_engine.embedder, "sentence_map", None)
+    result = answer(news_engine, QUESTION)
+    assert not result.abstained and "committed fraud" in result.citations[0].excerpt
+    sentences = [t for t in counted if t != QUESTION]
+    assert extract.EMBED_BEST < len(sentences) <= extract.EMBED_BEST_UNMAPPED
 
 
 def test_without_pooled_vectors_every_prefiltered_candidate_is_embedded(news_engine, counted, monkeypatch):
