@@ -392,11 +392,97 @@ def synthetic_drafts(seed: int = 7):
         )
 
 
-def bulk_synthetic(engine: Engine, scale: int, centres: np.ndarray, seed: int = 7) -> None:
+def sentence_pool(embedder) -> dict[str, np.ndarray]:
+    """Sentence of the synthetic articles -> its real pooled vector, from a passage of its own article
+    as ingest embeds it (empty for an embedder that pools none). With them, answers at scale rank their
+    candidates by pooled vectors as they do on real news; random ones made that choice arbitrary."""
+    if not getattr(embedder, "pools_sentences", False):
+        return {}
+    texts, spans = [], []
+    for record in articles():
+        body, title = record["body"], record.get("title") or ""
+        located, offset = [], 0
+        for piece in body.split("."):  # the sentences `synthetic_drafts` draws from
+            sentence = piece.strip()
+            start = offset + piece.find(sentence)
+            offset += len(piece) + 1
+            if len(sentence.split()) > 5 and body[start : start + len(sentence) + 1] == sentence + ".":
+                located.append((start, start + len(sentence) + 1))
+        for first in range(0, len(located), 6):  # passages of 6 sentences, about 200 tokens
+            group = located[first : first + 6]
+            shift = len(title) + 1 - group[0][0]
+            texts.append(f"{title}\n{body[group[0][0] : group[-1][1]]}")
+            spans.append([(a + shift, b + shift) for a, b in group])
+    _, pooled = embedder.embed_passages(texts, spans)
+    return {
+        text[a:b]: vector
+        for text, found, vectors in zip(texts, spans, pooled, strict=True)
+        for (a, b), vector in zip(found, vectors, strict=True)
+        if vector.any()
+    }
+
+
+def synthetic_sentence_vectors(
+    body: str, vector: np.ndarray, pool: dict[str, np.ndarray], rng: np.random.Generator
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The pooled vectors stored for a synthetic passage's sentences (as the index splits them): the
+    mean of those in `pool` of the drawn sentences it overlaps, or, for a sentence overlapping none
+    (its opening "Synthetic article N."), one near the passage's vector."""
+    drawn, offset = [], 0
+    for piece in body.split("."):  # the body is drawn sentences joined by spaces: split back
+        sentence = piece.strip()
+        start = offset + piece.find(sentence)
+        offset += len(piece) + 1
+        if (found := pool.get(sentence + ".")) is not None:
+            drawn.append((start, start + len(sentence) + 1, found))
+    spans = sentence_spans(body)
+    near = vector + 0.015 * rng.standard_normal((len(spans), len(vector))).astype(np.float32)
+    for i, (start, end) in enumerate(spans):
+        inside = [found for a, b, found in drawn if a < end and b > start]
+        if inside:
+            near[i] = np.mean(inside, axis=0)
+    return spans, near / np.linalg.norm(near, axis=1, keepdims=True)
+
+
+SENTENCES_MARK = "synthetic-sentences"  # in a scale store: which pooled vectors it holds
+SENTENCES_KIND = "pooled from their own articles"
+
+
+def refresh_sentence_vectors(engine: Engine, pool: dict[str, np.ndarray], seed: int = 7) -> bool:
+    """Give a store filled by an earlier version of this benchmark (random pooled vectors) those of
+    `sentence_pool`; False if it has them already."""
+    mark = engine.settings.data_dir / SENTENCES_MARK
+    if not pool or (mark.exists() and mark.read_text() == SENTENCES_KIND):
+        return False
+    rng = np.random.default_rng(seed)
+    store = engine.store
+    total = store.counts()["chunks"]
+    rows = store.db.execute(
+        "SELECT c.embed_key, c.text, v.vector FROM chunks c JOIN embeddings v ON v.key = c.embed_key"
+    )
+    bar = tqdm(total=total, desc="pooled sentence vectors", unit="passage", file=sys.stderr)
+    while batch := rows.fetchmany(5000):
+        store.put_sentence_vectors(
+            {
+                key: synthetic_sentence_vectors(text, np.frombuffer(blob, dtype=np.float32), pool, rng)
+                for key, text, blob in batch
+            }
+        )
+        bar.update(len(batch))
+    bar.close()
+    mark.write_text(SENTENCES_KIND)
+    return True
+
+
+def bulk_synthetic(
+    engine: Engine, scale: int, centres: np.ndarray, pool: dict[str, np.ndarray] | None = None, seed: int = 7
+) -> None:
     """Fill a store with `scale` synthetic one-passage articles through `Store.add_article`: the real
     SQLite, FTS5 and embedding-cache writes, without chunking, near-duplicate checks or the model
-    (their cost is measured by the ingest section). Vectors are clustered around real embeddings."""
+    (their cost is measured by the ingest section). Vectors are clustered around real embeddings;
+    sentences get the pooled vectors of `sentence_pool` (near the passage's vector where it has none)."""
     store, passager = engine.store, engine.passager
+    pool = pool or {}
     rng = np.random.default_rng(seed)
     drafts = synthetic_drafts(seed)
     done = store.counts()["chunks"]
@@ -410,10 +496,8 @@ def bulk_synthetic(engine: Engine, scale: int, centres: np.ndarray, seed: int = 
         with store.lock, store.db.atomic():  # one transaction per batch
             for draft, vector in zip(batch, vectors, strict=True):
                 key = passager.key(embed_text(passager.heading(draft.title), draft.body))
-                # pooled sentence vectors, as the default backend stores them: near their passage's
-                spans = sentence_spans(draft.body)
-                near = vector + 0.015 * rng.standard_normal((len(spans), len(vector))).astype(np.float32)
-                sentences[key] = (spans, near / np.linalg.norm(near, axis=1, keepdims=True))
+                # pooled sentence vectors, as the default backend stores them
+                sentences[key] = synthetic_sentence_vectors(draft.body, vector, pool, rng)
                 article = Article(
                     id=draft.origin,
                     title=draft.title,
@@ -440,7 +524,7 @@ def bulk_synthetic(engine: Engine, scale: int, centres: np.ndarray, seed: int = 
     bar.close()
 
 
-def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None:
+def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray, pool: dict[str, np.ndarray]) -> None:
     print(f"\n## {scale:,} passages (synthetic text and vectors)", flush=True)
     data = work / f"scale-{scale}"
     engine = Engine(settings_for(data, args.backend), embedder=SyntheticEmbedder(real, centres))
@@ -450,7 +534,9 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
         row(f"{scale:,}: passages / index kind", f"{index.count:,} / {index.kind}", "built by an earlier run")
     else:
         started = time.perf_counter()
-        bulk_synthetic(engine, scale, centres)
+        bulk_synthetic(engine, scale, centres, pool)
+        if pool:
+            (data / SENTENCES_MARK).write_text(SENTENCES_KIND)
         fill = time.perf_counter() - started
         started = time.perf_counter()
         engine.reindex()  # chooses the vector index kind for this size, builds the BM25 impact index
@@ -460,6 +546,13 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray) -> None
             f"{scale:,}: passages / index kind",
             f"{index.count:,} / {index.kind}",
             f"synthetic rows written in {fill:.0f} s; reindex (vector + BM25 impact index) {build:.0f} s",
+        )
+    started = time.perf_counter()
+    if refresh_sentence_vectors(engine, pool):
+        row(
+            f"{scale:,}: pooled sentence vectors",
+            "rewritten",
+            f"filled by an earlier version; {time.perf_counter() - started:.0f} s",
         )
     engine.close()
     del engine, index  # the serving engine below loads its own copy of the index
@@ -615,8 +708,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if want("scale") and args.scales:
             real = load_embedder(backend=args.backend, cache_dir=cache)
             centres = real.embed(passages(300))
+            pool = sentence_pool(real)
             for scale in parse_scales(args.scales):
-                bench_scale(args, work, scale, real, centres)
+                bench_scale(args, work, scale, real, centres, pool)
         row("peak memory (whole run)", f"{peak_mb():.0f} MB")
         row(
             "load average at the end (1/5/15 min)",

@@ -44,6 +44,49 @@ def test_synthetic_fill_goes_through_the_store_and_both_indexes(tmp_path):
     engine.close()
 
 
+def test_synthetic_sentences_get_the_pooled_vectors_of_the_news_sentences_they_were_drawn_from(tmp_path):
+    perf = load_perf()
+    drafts = perf.synthetic_drafts(3)
+    bodies = [next(drafts).body for _ in range(40)]
+    drawn = sorted({p.strip() + "." for b in bodies for p in b.split(".") if len(p.split()) > 5})
+    rng = np.random.default_rng(0)
+    hasher = HashEmbedder()
+    dim = hasher.dimension
+    pool = {
+        t: v / np.linalg.norm(v) for t, v in zip(drawn, rng.standard_normal((len(drawn), dim)), strict=True)
+    }
+    passage = np.ones(dim, np.float32) / np.sqrt(dim)
+    own = total = 0
+    for body in bodies:
+        spans, vectors = perf.synthetic_sentence_vectors(body, passage, pool, rng)
+        assert spans == sentence_spans(body)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        first = body[slice(*spans[0])]
+        if first.startswith("Synthetic article") and first.endswith("."):  # drawn from no news sentence
+            assert vectors[0] @ passage > 0.98
+        for (start, end), vector in zip(spans, vectors, strict=True):
+            total += 1
+            if body[start:end] in pool:
+                own += 1
+                assert np.allclose(vector, pool[body[start:end]], atol=1e-5)
+    assert own > total / 2
+
+    # a store filled without them gets them once
+    engine = Engine(Settings(data_dir=tmp_path / "data", _env_file=None), embedder=hasher)
+    perf.bulk_synthetic(engine, 50, hasher.embed(perf.passages(20)), seed=3)
+    chunk = engine.store.chunks_of(engine.store.articles(limit=1)[0].id)[0]
+    before = engine.store.sentence_vectors([chunk.id])[chunk.id]
+    assert perf.refresh_sentence_vectors(engine, pool, seed=3)
+    after = engine.store.sentence_vectors([chunk.id])[chunk.id]
+    assert set(after) == set(before)
+    mine = [(a, b) for a, b in after if chunk.text[a:b] in pool]
+    assert mine
+    for a, b in mine:
+        assert after[(a, b)] @ pool[chunk.text[a:b]] > 0.999 > before[(a, b)] @ pool[chunk.text[a:b]]
+    assert not perf.refresh_sentence_vectors(engine, pool, seed=3)  # marked: not rewritten again
+    engine.close()
+
+
 def test_cpu_ticks_read_the_machine_counters():
     """The benchmark reports how much CPU time the hypervisor took (steal) beside its latencies."""
     perf = load_perf()
