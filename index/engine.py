@@ -30,6 +30,25 @@ log = logging.getLogger(__name__)
 # 3.9 ms with 0.5 ms.
 SWITCH_INTERVAL = 0.0005  # seconds
 
+
+def one_blas_thread() -> bool:
+    """Keep numpy's BLAS to one thread (not FAISS's, which trains and builds indexes on every core).
+
+    numpy runs even small products (an answer's pooled vectors through their map, a passage's token
+    embeddings pooled per sentence) on every core, and its threads then spin for a while waiting for
+    more, taking a core from the embedding sessions working beside them. At 100k passages, answers took
+    a p50 of 39-45 ms with one thread against 47-55 ms without (docs/performance.md)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # a dependency; without it, numpy keeps its threads
+        return False
+    controller = ThreadpoolController()
+    mine = [i["filepath"] for i in controller.info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+    if mine:
+        controller.select(filepath=mine).limit(limits=1)
+    return bool(mine)
+
+
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
 
@@ -53,6 +72,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        one_blas_thread()
         self.store = store or Store(settings.db_path)
         self._embedder = embedder
         self._vectors: VectorIndex | None = None

@@ -177,6 +177,26 @@ def test_engine_hands_the_gil_over_quickly(tmp_path):
         assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
 
 
+def test_engine_keeps_numpys_blas_but_not_faisss_to_one_thread(tmp_path):
+    """numpy's BLAS threads would spin beside the embedding sessions; FAISS keeps its cores to build."""
+    import faiss  # noqa: F401  (its own BLAS loaded, as in the engine)
+    from threadpoolctl import ThreadpoolController
+
+    def threads() -> dict[str, int]:
+        return {
+            "numpy" if "numpy" in i["filepath"] else "other": i["num_threads"]
+            for i in ThreadpoolController().info()
+            if i["user_api"] == "blas"
+        }
+
+    ThreadpoolController().select(user_api="blas").limit(limits=2)  # as a fresh process on 2 cores
+    assert threads()["numpy"] == 2
+    with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)):
+        found = threads()
+    assert found["numpy"] == 1
+    assert found.get("other", 2) == 2
+
+
 def test_warm_up_runs_the_model_and_loads_the_indexes(engine, monkeypatch):
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:2])
     engine.reindex()  # builds the keyword index too
