@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..chunking import chunk_spans
+from ..sentence_vectors import pool
 from ..text import sentence_spans
 
 FILE = "sentence-map.npy"
@@ -75,8 +76,6 @@ def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> 
     workers = [OnnxRuntimeGraph(graph, threads=1) for _ in range(os.cpu_count() or 1)]
 
     def passage(session: OnnxRuntimeGraph, i: int) -> np.ndarray:
-        from ..sentence_vectors import pool
-
         ids, mask, offsets = tokens.batch([texts[i]])
         _, out = session.with_tokens(ids, mask)
         return pool(out[0], offsets[0], mask[0], spans[i])
@@ -100,17 +99,14 @@ def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> 
     alone, pooled_rows = alone[: len(rows)], np.stack([pooled[i][j] for i, j in rows])
     matrix = fit(pooled_rows[~held], alone[~held])
     np.save(work / FILE, matrix)
+    recorded = {"file": FILE, "fitted_on": int((~held).sum()), "checked_on": int(held.sum()), "ridge": RIDGE}
     checked = [r for r, h in zip(rows, held, strict=True) if h]
-    queries = np.stack([title_of[groups[i]] for i, _ in checked])
-    passages = np.array([i for i, _ in checked])
-    return {
-        "file": FILE,
-        "fitted_on": int((~held).sum()),
-        "checked_on": int(held.sum()),
-        "ridge": RIDGE,
-        "agreement_before": round(agreement(pooled_rows[held], alone[held], queries, passages), 4),
-        "agreement_after": round(agreement(pooled_rows[held] @ matrix, alone[held], queries, passages), 4),
-    }
+    if checked:
+        queries = np.stack([title_of[groups[i]] for i, _ in checked])
+        passages = np.array([i for i, _ in checked])
+        for name, vectors in (("before", pooled_rows[held]), ("after", pooled_rows[held] @ matrix)):
+            recorded[f"agreement_{name}"] = round(agreement(vectors, alone[held], queries, passages), 4)
+    return recorded
 
 
 def news_articles(path: Path) -> list[dict]:
