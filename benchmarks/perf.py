@@ -534,8 +534,9 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray, pool: d
         row(f"{scale:,}: passages / index kind", f"{index.count:,} / {index.kind}", "built by an earlier run")
     else:
         started = time.perf_counter()
+        empty = engine.store.counts()["chunks"] == 0  # else resumed: earlier rows are rewritten below
         bulk_synthetic(engine, scale, centres, pool)
-        if pool:
+        if pool and empty:
             (data / SENTENCES_MARK).write_text(SENTENCES_KIND)
         fill = time.perf_counter() - started
         started = time.perf_counter()
