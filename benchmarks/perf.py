@@ -64,6 +64,18 @@ QUESTIONS = [
     "How are energy prices changing?",
     "What is the latest on the war?",
 ]
+# Questions about the bundled news itself, whose sentences the synthetic stores are made of: asked at
+# every scale beside the generic ones above, of which only 3-4 find an answer there.
+NEWS_QUESTIONS = [
+    "What did the judge rule about Donald Trump's real estate empire?",
+    "Why did Coinbase shares rally?",
+    "What digestive problems are linked to Ozempic and Wegovy?",
+    "What did Meta say about livestreaming during the Israel-Hamas war?",
+    "How can jellyfish learn without brains?",
+    "What can the new Alzheimer's drugs do for UK patients?",
+    "What happened in the airline parts scandal?",
+    "What should dog owners know about the respiratory illness?",
+]
 ROWS: list[tuple[str, str, str]] = []  # (measure, value, note)
 
 
@@ -577,7 +589,8 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray, pool: d
     row(f"{scale:,}: recall@10 {index.kind} vs exact", f"{np.mean(recall):.3f}", "200 synthetic queries")
     # Real text lies farther from the passages than a perturbed passage: the harder, truer test.
     news = articles()
-    texts = [*QUESTIONS, *(a["title"] for a in news), *(" ".join(a["body"].split()[:25]) for a in news)]
+    texts = [*QUESTIONS, *NEWS_QUESTIONS, *(a["title"] for a in news)]
+    texts += [" ".join(a["body"].split()[:25]) for a in news]
     real = engine.embedder.embed(texts)
     found = [{i for i, _ in index.search(q, 10)} for q in real]
     real_recall = np.mean(
@@ -598,7 +611,8 @@ def bench_scale(args, work: Path, scale: int, real, centres: np.ndarray, pool: d
 
     # The "this week" questions find nothing in the synthetic dates: they show a date filter's cost in
     # search and abstain in ask, so ask reports answered and abstained questions apart.
-    questions = [*QUESTIONS, *(f"{q.rstrip('?')} this week?" for q in QUESTIONS)]
+    asked = [*QUESTIONS, *NEWS_QUESTIONS]
+    questions = [*asked, *(f"{q.rstrip('?')} this week?" for q in asked)]
     for question in questions[:2]:
         engine.search(question)  # warm up
     for _ in range(args.repeat):
