@@ -148,7 +148,7 @@ def _build(model_path: Path, target: Path, *, int8: bool) -> None:
         int8_file = manifest.get("int8", {}).get("file")
         _say("fitting the map from pooled to whole-sentence vectors on local news text")
         manifest["sentence_map"] = sentence_map.build(
-            work / (int8_file or "model.onnx"), work, manifest, sentence_map.news_articles(NEWS)
+            work / (int8_file or "model.onnx"), work, manifest, news_articles()
         )
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if target.exists():
@@ -361,17 +361,20 @@ def calibration_texts(exclude: set[str], limit: int = 64) -> list[str]:
     return texts or list(_FALLBACK_TEXTS)
 
 
+def news_articles() -> list[dict]:
+    """The bundled news (none when the project's news folder is absent)."""
+    if not NEWS.exists():
+        return []
+    return [json.loads(line) for line in NEWS.read_text().splitlines() if line.strip()]
+
+
 def check_texts(limit: int = 48, words: int = 170) -> list[str]:
     """Passages of about 230 tokens (title + body slice) from the bundled news, as the index embeds."""
     texts: list[str] = []
-    if NEWS.exists():
-        for line in NEWS.read_text().splitlines():
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            body = record.get("body", "").split()
-            for start in range(0, len(body), words * 3):  # spread over many articles
-                texts.append(f"{record.get('title') or ''}\n{' '.join(body[start : start + words])}")
+    for record in news_articles():
+        body = record.get("body", "").split()
+        for start in range(0, len(body), words * 3):  # spread over many articles
+            texts.append(f"{record.get('title') or ''}\n{' '.join(body[start : start + words])}")
     if not texts:
         texts = list(_FALLBACK_TEXTS)
     step = max(1, len(texts) // limit)

@@ -15,7 +15,6 @@ after the map cite as many answers as 8 without it, where 6 without it cite 3.7 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -107,12 +106,6 @@ def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> 
         for name, vectors in (("before", pooled_rows[held]), ("after", pooled_rows[held] @ matrix)):
             recorded[f"agreement_{name}"] = round(agreement(vectors, alone[held], queries, passages), 4)
     return recorded
-
-
-def news_articles(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _spread(workers: list, work: Callable, items) -> list:
