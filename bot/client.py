@@ -21,7 +21,7 @@ from .choices import Cached
 from .errors import NotAdmin
 from .limits import QuestionLimiter
 from .settings import BotSettings
-from .views import AnswerMemory, AnswerView
+from .views import AnswerMemory, AnswerView, VoteOrder
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class NewsBot(commands.AutoShardedBot):
             max_concurrent=settings.max_concurrent_questions,
         )
         self.answers = AnswerMemory(engine)
+        self.votes = VoteOrder()
         self.titles = Cached(lambda: engine_calls.article_titles(engine))
         self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
 

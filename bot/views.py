@@ -8,7 +8,9 @@ recent ones in memory too.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,35 @@ class AskedQuestion:
     since: str | None = None
     sources: tuple[str, ...] | None = None
     cited: tuple[str, ...] = ()  # article ids already shown
+
+
+class VoteOrder:
+    """Votes recorded in the order members clicked. A vote defers before it writes (SQLite may wait on a
+    writer), so a member's quick 👍 then 👎 on one answer could reach SQLite the other way round and
+    leave the first click standing. Each click takes a ticket before anything else; writes go one at a
+    time, and a vote older than one already recorded for that member and answer is dropped."""
+
+    KEPT = 10_000  # (answer, member) pairs remembered; an older pair's late vote is simply written
+
+    def __init__(self) -> None:
+        self._tickets = itertools.count()
+        self._lock = asyncio.Lock()
+        self._recorded: OrderedDict[tuple[int, int], int] = OrderedDict()
+
+    def ticket(self) -> int:
+        return next(self._tickets)
+
+    async def record(self, key: tuple[int, int], ticket: int, write: Callable[[], Awaitable[None]]) -> bool:
+        """Run `write` unless a later click of the same member on the same answer is recorded already."""
+        async with self._lock:
+            if self._recorded.get(key, -1) > ticket:
+                return False
+            await write()
+            self._recorded[key] = ticket
+            self._recorded.move_to_end(key)
+            while len(self._recorded) > self.KEPT:
+                self._recorded.popitem(last=False)
+        return True
 
 
 class AnswerMemory:
@@ -110,17 +141,22 @@ class AnswerView(discord.ui.View):
 
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
+        ticket = bot.votes.ticket()  # in click order: nothing has been awaited yet
         await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
         message_id = interaction.message.id if interaction.message else 0
         asked = await bot.answers.get(message_id)
-        await asyncio.to_thread(
-            engine_calls.record_vote,
-            bot.engine,
-            message_id=message_id,
-            user_id=interaction.user.id,
-            question=asked.question if asked else "",
-            vote=vote,
-        )
+
+        def write() -> Awaitable[None]:
+            return asyncio.to_thread(
+                engine_calls.record_vote,
+                bot.engine,
+                message_id=message_id,
+                user_id=interaction.user.id,
+                question=asked.question if asked else "",
+                vote=vote,
+            )
+
+        await bot.votes.record((message_id, interaction.user.id), ticket, write)
         await interaction.followup.send(
             "Thanks for the feedback!", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -189,6 +190,38 @@ async def test_busy_and_cooldown_refuse_instead_of_queueing(fake, hash_news_engi
     assert busy.callbacks[0]["type"] == 4 and busy.callbacks[0]["data"]["flags"] & EPHEMERAL
     assert re.search(r"busy.*try again in \d+ s", busy.callbacks[0]["data"]["content"])
     assert re.search(r"try again in \d+ s", again.callbacks[0]["data"]["content"])
+
+
+async def test_a_members_last_click_is_the_vote_kept_when_an_earlier_write_is_slower(
+    fake, hash_news_engine, monkeypatch
+):
+    """👍 then 👎 at once: the 👍 reaches SQLite late (a busy writer), yet the 👎 clicked after it stays."""
+    import time
+
+    record = engine_calls.record_vote
+
+    def slow_up(engine, *, vote, **kwargs):
+        if vote == 1:
+            time.sleep(0.5)
+        record(engine, vote=vote, **kwargs)
+
+    monkeypatch.setattr(engine_calls, "record_vote", slow_up)
+    w = fake.world
+    async with running_bot(fake, hash_news_engine):
+        rec = await fake.send_slash_command("ask", {"question": "jellyfish learning"})
+        await rec.wait_acknowledged()
+        answer = await fake.wait_for_bot_message(timeout=30)
+        up = await fake.click_component(int(answer["id"]), UP_ID, user_id=w.member_id)
+        await up.wait_acknowledged()
+        down = await fake.click_component(int(answer["id"]), DOWN_ID, user_id=w.member_id)
+        await down.wait_acknowledged()
+        for _ in range(500):  # both thanked: both votes went through the bot
+            if not (up.loading or down.loading):
+                break
+            await asyncio.sleep(0.01)
+        assert not (up.loading or down.loading)
+    rows = hash_news_engine.store.db.execute("SELECT user_id, vote FROM feedback").fetchall()
+    assert rows == [(str(w.member_id), -1)]
 
 
 async def test_buttons_record_feedback_and_show_more_sources(fake, hash_news_engine):
