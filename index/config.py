@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_passages_per_article: int = Field(
         4, ge=1, description="Cap on one article's passages in results (4: best measured, docs/retrieval.md)."
     )
+    lexical_resident: bool = Field(
+        True,
+        description="Page the keyword (impact) index into memory when it loads (about 0.5 GB at 1M "
+        "passages) instead of reading each page from disk on the first question that needs it.",
+    )
     llm_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "

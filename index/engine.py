@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import resident
 from . import vectors as vector_index
 from .config import Settings
 from .embedder import Embedder, load_embedder
@@ -141,8 +142,14 @@ class Engine:
         """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
         if index is not None:
             index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
+            self._page_in(index)
         self.store.impacts = index
         self._lexical_loaded = True
+
+    def _page_in(self, index: ImpactIndex | None) -> None:
+        """Page the impact index into memory in the background (GIL released), if the settings say so."""
+        if index is not None and self.settings.lexical_resident:
+            threading.Thread(target=resident.populate, args=(index.arrays(),), daemon=True).start()
 
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
@@ -153,9 +160,10 @@ class Engine:
     def _build_lexical(self, progress: Progress) -> None:
         """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
         index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
-        self._attach_lexical(ImpactIndex.load(index.save(self.settings.lexical_dir).parent))
+        index.save(self.settings.lexical_dir)
         del index
-        vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M); the saved ones are mapped
+        vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M), before the saved ones load
+        self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
 
     def _load_vectors(self) -> VectorIndex:
         e = self.embedder
@@ -309,6 +317,11 @@ class Engine:
                     self._index_articles([article], None, reuse=not full)
                     progress("chunk", done, len(pending))
                 total, done = self.store.counts()["chunks"], 0
+                # The vector index being built holds its vectors beside the live one's: the keyword
+                # index gives up its resident pages meanwhile (0.5 GB at 1M; searches read what they need).
+                self._load_lexical()
+                if self.store.impacts is not None:
+                    resident.release(self.store.impacts.arrays())
                 # A large corpus gets an inverted file trained on a random sample of its vectors first
                 big = total >= vector_index.IVF_THRESHOLD
                 sample = self.store.sample_vectors(vector_index.training_size(total)) if big else None
@@ -329,7 +342,9 @@ class Engine:
                 self._vectors = loaded
                 vector_index.release_freed_memory()  # the previous index's memory, now unused
                 self.store.prune_vectors()
-                if not self._lexical_is_current():
+                if self._lexical_is_current():
+                    self._page_in(self.store.impacts)
+                else:
                     self._build_lexical(progress)
             embedded = self.passager.embedded - embedded_before
             return ReindexReport(done, embedded, max(done - embedded, 0), time.perf_counter() - started)

@@ -76,6 +76,10 @@ class ImpactIndex:
     def size(self) -> int:
         return len(self.chunk_ids)
 
+    def arrays(self) -> list[np.ndarray]:
+        """The arrays saved with it (memory-mapped when loaded)."""
+        return [getattr(self, name) for name in self.ARRAYS]
+
     # -- reading --------------------------------------------------------------------------------
 
     def search(
