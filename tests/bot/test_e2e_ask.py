@@ -192,6 +192,19 @@ async def test_busy_and_cooldown_refuse_instead_of_queueing(fake, hash_news_engi
     assert re.search(r"try again in \d+ s", again.callbacks[0]["data"]["content"])
 
 
+async def answer_then_vote_up_and_down(fake):
+    """/ask, then the member clicks 👍 and 👎 on the answer: the answer message and both clicks."""
+    rec = await fake.send_slash_command("ask", {"question": "jellyfish learning"})
+    await rec.wait_acknowledged()
+    answer = await fake.wait_for_bot_message(timeout=30)
+    clicks = []
+    for button in (UP_ID, DOWN_ID):
+        click = await fake.click_component(int(answer["id"]), button, user_id=fake.world.member_id)
+        await click.wait_acknowledged()
+        clicks.append(click)
+    return answer, *clicks
+
+
 async def test_a_members_last_click_is_the_vote_kept_when_an_earlier_write_is_slower(
     fake, hash_news_engine, monkeypatch
 ):
@@ -208,13 +221,7 @@ async def test_a_members_last_click_is_the_vote_kept_when_an_earlier_write_is_sl
     monkeypatch.setattr(engine_calls, "record_vote", slow_up)
     w = fake.world
     async with running_bot(fake, hash_news_engine):
-        rec = await fake.send_slash_command("ask", {"question": "jellyfish learning"})
-        await rec.wait_acknowledged()
-        answer = await fake.wait_for_bot_message(timeout=30)
-        up = await fake.click_component(int(answer["id"]), UP_ID, user_id=w.member_id)
-        await up.wait_acknowledged()
-        down = await fake.click_component(int(answer["id"]), DOWN_ID, user_id=w.member_id)
-        await down.wait_acknowledged()
+        _, up, down = await answer_then_vote_up_and_down(fake)
         for _ in range(500):  # both thanked: both votes went through the bot
             if not (up.loading or down.loading):
                 break
@@ -227,13 +234,7 @@ async def test_a_members_last_click_is_the_vote_kept_when_an_earlier_write_is_sl
 async def test_buttons_record_feedback_and_show_more_sources(fake, hash_news_engine):
     w = fake.world
     async with running_bot(fake, hash_news_engine):
-        rec = await fake.send_slash_command("ask", {"question": "jellyfish learning"})
-        await rec.wait_acknowledged()
-        answer = await fake.wait_for_bot_message(timeout=30)
-        vote = await fake.click_component(int(answer["id"]), UP_ID, user_id=w.member_id)
-        await vote.wait_acknowledged()
-        vote = await fake.click_component(int(answer["id"]), DOWN_ID, user_id=w.member_id)
-        await vote.wait_acknowledged()
+        answer, _, _ = await answer_then_vote_up_and_down(fake)
         more = await fake.click_component(int(answer["id"]), MORE_ID, user_id=w.member_id)
         await more.wait_acknowledged()
         extra = await fake.wait_for_bot_message(predicate=lambda m: bool(m["embeds"]), timeout=30)
