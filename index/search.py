@@ -90,9 +90,9 @@ def hybrid_search(
     found: dict[int, list[set[str]]] = {}
     if rescored and dense_search is not None and not dense_search.done():
         # While the vector search runs, BM25's best (most of those rescored below) are fetched and read.
-        early = store.passages([cid for cid, _ in lexical[: weights.sentence_depth]])
+        early = store.passage_texts([cid for cid, _ in lexical[: weights.sentence_depth]])
         asked = set().union(*question_clauses(bare))
-        found = {cid: passage_words(row[4], decode_spans(row[9]), asked) for cid, row in early.items()}
+        found = {cid: passage_words(row[2], decode_spans(row[3]), asked) for cid, row in early.items()}
     dense: Ranked = dense_search.result() if dense_search is not None else []
     n = weights.candidates
     fused = dict(fuse(lexical[:n], dense[:n], weights))
@@ -104,8 +104,8 @@ def hybrid_search(
         scoped = fuse(_within(lexical, mine, n), _within(dense, mine, n), weights)
         for chunk_id, score in scoped:
             fused[chunk_id] = max(fused.get(chunk_id, 0.0), weights.outlet_weight * score)
-    # Bonuses need each passage's outlet and date (from the impact index's arrays); the text and
-    # article of a passage are fetched only for the few that are rescored by sentence or picked.
+    # Bonuses need each passage's outlet and date (from the impact index's arrays); the text of a
+    # passage is read only for the few rescored by sentence or picked, and its article for the picked.
     boosted = (weights.outlet_boost and parsed.outlets) or (weights.date_boost and parsed.days)
     facts = store.passage_facts(list(fused)) if boosted else {}
     scores = {
@@ -116,12 +116,13 @@ def hybrid_search(
     if rescored:
         head = [cid for cid, _ in ranked[: weights.sentence_depth]]
         rows = {cid: early[cid] for cid in head if cid in early}
-        rows.update(store.passages([cid for cid in head if cid not in early]))
+        rows.update(store.passage_texts([cid for cid in head if cid not in early]))
         ranked = _by_sentences(ranked, rows, bare, weights, found)
         rows.update((cid, row) for cid, row in early.items() if cid not in rows)  # picking may want them
     fetched = _Rows(store, ranked, rows)
     picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
-    return [_hit(store, rows[cid], score) for cid, score in picked]
+    full = store.passages([cid for cid, _ in picked])  # a passage of a removed article drops out here
+    return [_hit(store, full[cid], score) for cid, score in picked if cid in full]
 
 
 def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed) -> Ranked:
@@ -153,8 +154,8 @@ def _by_sentences(
     todo = [cid for cid, _ in head if not found or cid not in found]
     extra = sentence_scores(
         question,
-        {cid: rows[cid][4] for cid, _ in head},
-        {cid: decode_spans(rows[cid][9]) for cid in todo},
+        {cid: rows[cid][2] for cid, _ in head},
+        {cid: decode_spans(rows[cid][3]) for cid in todo},
         found,
     )
     head = [(cid, score + weights.sentence_weight * extra[cid]) for cid, score in head]
@@ -215,7 +216,7 @@ class _Rows:
             ahead = [cid for cid, _ in self.ranked[i : i + self.ahead] if cid not in self.asked]
             self.ahead *= 2
             self.asked.update(ahead)
-            self.rows.update(self.store.passages(ahead))
+            self.rows.update(self.store.passage_texts(ahead))
         row = self.rows.get(chunk_id)
         return row[1] if row is not None else None
 

@@ -323,6 +323,18 @@ class Store:
         with self.lock:
             return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
 
+    def passage_texts(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
+        """chunk id -> (chunk id, article id, text, sentences) of the passages that exist: what search
+        ranks and picks by. Only the picked ones are then read with their article (`passages`): every
+        passage read with its article costs two more page reads (its row, found by a text key), from
+        disk when the store is not in the page cache."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        sql = f"SELECT id, article_id, text, sentences FROM chunks WHERE id IN ({marks})"
+        with self.lock:
+            return {r[0]: r for r in self.db.execute(sql, list(chunk_ids))}
+
     def passage_facts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
         """chunk id -> (outlet, published) of the passages that exist.
 

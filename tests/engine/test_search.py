@@ -81,12 +81,26 @@ def test_a_passage_removed_while_a_question_runs_is_left_out(engine: Engine, mon
     assert hits and gone[0] not in {h.chunk_id for h in hits}
 
 
+def test_search_reads_the_articles_of_the_passages_it_returns_only(engine: Engine, monkeypatch):
+    """Ranking and picking read passages alone; each article row (two more page reads) only for a hit."""
+    engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
+    store, asked = engine.store, []
+    fetch = store.passages
+    monkeypatch.setattr(store, "passages", lambda ids: asked.append(list(ids)) or fetch(ids))
+    hits = engine.search("court trial judge market company", k=5)
+    assert len(hits) == 5
+    assert [sorted(ids) for ids in asked] == [sorted(h.chunk_id for h in hits)]
+    for hit in hits:
+        article = engine.article(hit.article_id)
+        assert (hit.title, hit.source, hit.url) == (article.title, article.source, article.url)
+
+
 def test_picking_past_the_rescored_passages_fetches_the_rest_as_it_goes(engine: Engine, monkeypatch):
     """Only the best few candidates are fetched for sentence rescoring; with one passage per article
     the picking walks past them, fetching more, and leaves out one removed meanwhile."""
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
     store = engine.store
-    fetch, calls, gone = store.passages, [], []
+    fetch, calls, gone = store.passage_texts, [], []
 
     def passages_with_a_removal_when_picking_fetches(chunk_ids):
         calls.append(list(chunk_ids))
@@ -96,7 +110,7 @@ def test_picking_past_the_rescored_passages_fetches_the_rest_as_it_goes(engine: 
                 store.db.execute("DELETE FROM chunks WHERE id = ?", [chunk_ids[0]])
         return fetch(chunk_ids)
 
-    monkeypatch.setattr(store, "passages", passages_with_a_removal_when_picking_fetches)
+    monkeypatch.setattr(store, "passage_texts", passages_with_a_removal_when_picking_fetches)
     weights = FusionWeights(sentence_depth=2)
     hits = hybrid_search(
         "court trial judge market company", store=store, vectors=engine.vectors, embedder=engine.embedder,
