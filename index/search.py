@@ -254,7 +254,7 @@ def _pick(
 
 
 def _hit(store: Store, row: tuple, score: float) -> Hit:
-    chunk_id, article_id, start, end, text, title, source, url, published = row[:9]
+    chunk_id, article_id, start, end, text, title, source, url, published = row
     return Hit(
         chunk_id=chunk_id,
         article_id=article_id,

@@ -306,22 +306,21 @@ class Store:
             ).fetchall()
         return [Chunk(*r) for r in rows]
 
-    def passages(self, chunk_ids: Sequence[int], filters: Filters = Filters()) -> dict[int, tuple]:
-        """chunk id -> (chunk id, article id, start, end, text, title, source, url, published, sentences);
-        `sentences` is the passage's sentence offsets, encoded (`migrations.decode_spans`)."""
+    def passages(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
+        """chunk id -> (chunk id, article id, start, end, text, title, source, url, published): a hit,
+        for the passages that exist in articles that are not copies of another."""
         if not chunk_ids:
             return {}
-        where, params = filters.sql("a")
         marks = ",".join("?" * len(chunk_ids))
         sql = (
-            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published, "
-            "c.sentences "
+            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
             # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
             # their articles by primary key.
-            f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks}) AND {where}"
+            f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({marks}) AND a.duplicate_of IS NULL"
         )
         with self.lock:
-            return {r[0]: r for r in self.db.execute(sql, [*chunk_ids, *params])}
+            return {r[0]: r for r in self.db.execute(sql, list(chunk_ids))}
 
     def passage_texts(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, text, sentences) of the passages that exist: what search

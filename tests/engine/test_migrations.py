@@ -29,5 +29,5 @@ def test_a_store_from_before_sentence_offsets_gets_them_on_open(tmp_path):
     (stored,) = store.db.execute("SELECT sentences FROM chunks").fetchone()
     assert decode_spans(stored) == sentence_spans(BODY)
     assert len(decode_spans(stored)) == 4  # "Dr." and "$1.5m" are not sentence ends
-    row = next(iter(store.passages([1]).values()))
-    assert decode_spans(row[9]) == sentence_spans(BODY)
+    row = next(iter(store.passage_texts([1]).values()))
+    assert decode_spans(row[3]) == sentence_spans(BODY)
