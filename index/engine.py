@@ -4,6 +4,7 @@ the bot and tests alike. Built by an entry point and closed by it."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -142,14 +143,24 @@ class Engine:
         """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
         if index is not None:
             index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
-            self._page_in(index)
+        self._page_in(index)
         self.store.impacts = index
         self._lexical_loaded = True
 
     def _page_in(self, index: ImpactIndex | None) -> None:
-        """Page the impact index into memory in the background (GIL released), if the settings say so."""
-        if index is not None and self.settings.lexical_resident:
-            threading.Thread(target=resident.populate, args=(index.arrays(),), daemon=True).start()
+        """In the background, GIL released while it reads: page the impact index into memory if the
+        settings say so, and keep the interior pages of SQLite's lookup b-trees (both read by every
+        search; docs/performance.md)."""
+        arrays = index.arrays() if index is not None and self.settings.lexical_resident else []
+
+        def work() -> None:
+            resident.populate(arrays)
+            try:
+                self.store.keep_lookup_pages()
+            except (OSError, ValueError, sqlite3.Error):  # a hint: searches read those pages anyway
+                log.debug("the lookup b-trees' pages are not kept", exc_info=True)
+
+        threading.Thread(target=work, daemon=True, name="newsbot-page-in").start()
 
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""

@@ -102,6 +102,18 @@ def m006_sentence_vectors(db: Database) -> None:
     db["sentence_vectors"].create({"key": str, "spans": str, "vectors": bytes}, pk="key")
 
 
+@migrations()
+def m007_citation_index(db: Database) -> None:
+    """A covering index for what a hit cites (`Store.passages`): its article is found and read in this
+    index alone, instead of by the primary key's index and then its row, which holds the body before
+    `duplicate_of` (overflow pages, for long articles). From a cold page cache, a search reads 10-20
+    pages fewer (docs/performance.md)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_cite "
+        "ON articles(id, duplicate_of, title, source, url, published)"
+    )
+
+
 def encode_spans(spans: list[tuple[int, int]]) -> str:
     """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
     return " ".join(f"{start}:{end}" for start, end in spans)

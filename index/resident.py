@@ -14,6 +14,7 @@ The cost is their size in resident memory, as file pages the kernel may still dr
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import mmap
 from collections.abc import Iterable
@@ -32,6 +33,23 @@ def populate(arrays: Iterable[np.ndarray]) -> bool:
     return _advise(arrays, MADV_POPULATE_READ)
 
 
+def populate_pages(mapping: mmap.mmap, pages: list[int], page_size: int) -> bool:
+    """Map these pages (numbered from 1, of `page_size` bytes) of a file mapping into the process now,
+    consecutive ones in one call. False where the system cannot."""
+    view = np.frombuffer(mapping, dtype=np.uint8)  # for its address; dropped before returning
+    try:
+        base, ranges = view.ctypes.data, []
+        for page in sorted(pages):
+            start, end = (page - 1) * page_size, min(page * page_size, len(mapping))
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1][1] = max(ranges[-1][1], end)
+            elif start < end:
+                ranges.append([start, end])
+        return all(_madvise(base + start, end - start, MADV_POPULATE_READ) for start, end in ranges)
+    finally:
+        del view
+
+
 def release(arrays: Iterable[np.ndarray]) -> bool:
     """Unmap the pages of these memory-mapped (read-only) arrays from the process: they leave its
     resident memory and are read again, from the page cache or the disk, when next touched. Arrays
@@ -40,17 +58,26 @@ def release(arrays: Iterable[np.ndarray]) -> bool:
 
 
 def _advise(arrays: Iterable[np.ndarray], advice: int) -> bool:
+    return all(_madvise(a.ctypes.data, a.nbytes, advice) for a in arrays if a.nbytes)
+
+
+@functools.cache
+def _libc_madvise():
     try:
         madvise = ctypes.CDLL(None, use_errno=True).madvise
     except (OSError, AttributeError):
-        return False
+        return None
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    for array in arrays:
-        if not array.nbytes:
-            continue
-        start = array.ctypes.data
-        lead = start % mmap.PAGESIZE  # the .npy header before the data: madvise wants a page start
-        if madvise(start - lead, array.nbytes + lead, advice) != 0:
-            log.debug("madvise(%d) failed: errno %d", advice, ctypes.get_errno())
-            return False
+    return madvise
+
+
+def _madvise(address: int, length: int, advice: int) -> bool:
+    """madvise(2) on the pages holding [address, address + length)."""
+    madvise = _libc_madvise()
+    if madvise is None:
+        return False
+    lead = address % mmap.PAGESIZE  # madvise wants a page start (an .npy's data follows its header)
+    if madvise(address - lead, length + lead, advice) != 0:
+        log.debug("madvise(%d) failed: errno %d", advice, ctypes.get_errno())
+        return False
     return True

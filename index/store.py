@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
+from . import btree_pages
 from .lexical import Corpus, ImpactIndex
 from .migrations import decode_spans, encode_spans, migrations
 from .models import Article, Chunk
@@ -24,6 +25,8 @@ from .text import sentence_spans
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
 BM25_WEIGHTS = {"title": 2.0, "source": 1.5, "published": 1.0, "text": 1.0}  # chunks_fts's columns
+# The b-trees every search looks rows up in: passages by id, then the hits' articles (migration m007).
+LOOKUP_TREES = ("chunks", "idx_articles_cite")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Store:
         self._tokens = _Tokenizer()
         # The lexical accelerator for the passages it covers (index/lexical.py); FTS5 ranks the rest.
         self.impacts: ImpactIndex | None = None
+        self._kept: btree_pages.ResidentPages | None = None  # see keep_lookup_pages
+        self._closed = False
         migrations.apply(self.db)
 
     @property
@@ -107,7 +112,38 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
+            self._closed = True
             self.db.close()
+            if self._kept is not None:
+                self._kept.close()
+
+    @property
+    def lookup_pages(self) -> list[int]:
+        """The pages `keep_lookup_pages` keeps now."""
+        kept = self._kept
+        return list(kept.pages) if kept is not None else []
+
+    def keep_lookup_pages(self) -> int:
+        """Keep the interior pages of the b-trees every search looks rows up in mapped into memory
+        (index/btree_pages.py), in place of those kept before; the bytes kept. The file is read outside
+        the lock, after moving what it can from the WAL into it (pages written since are in SQLite's
+        cache or the WAL)."""
+        if self.path == ":memory:":
+            return 0
+        with self.lock:
+            if self._closed:
+                return 0
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            roots = btree_pages.roots(self.db.conn, LOOKUP_TREES)
+        kept = btree_pages.ResidentPages(self.path, *btree_pages.interior_pages(self.path, roots))
+        with self.lock:
+            if self._closed:
+                kept.close()
+                return 0
+            self._kept, previous = kept, self._kept
+        if previous is not None:
+            previous.close()
+        return kept.nbytes
 
     # -- articles -------------------------------------------------------------------------------
 
