@@ -10,6 +10,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,16 +126,14 @@ class Store:
 
     def keep_lookup_pages(self) -> int:
         """Keep the interior pages of the b-trees every search looks rows up in mapped into memory
-        (index/btree_pages.py), in place of those kept before; the bytes kept. The file is read outside
-        the lock, after moving what it can from the WAL into it (pages written since are in SQLite's
-        cache or the WAL)."""
-        if self.path == ":memory:":
+        (index/btree_pages.py), in place of those kept before; the bytes kept. Done on a connection
+        of its own, so searches go on meanwhile: it first moves what it can from the WAL into the file
+        it reads (pages written since are in SQLite's cache or the WAL)."""
+        if self.path == ":memory:" or self._closed:
             return 0
-        with self.lock:
-            if self._closed:
-                return 0
-            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            roots = btree_pages.roots(self.db.conn, LOOKUP_TREES)
+        with closing(sqlite3.connect(self.path)) as db:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            roots = btree_pages.roots(db, LOOKUP_TREES)
         kept = btree_pages.ResidentPages(self.path, *btree_pages.interior_pages(self.path, roots))
         with self.lock:
             if self._closed:
