@@ -26,8 +26,9 @@ from .text import sentence_spans
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
 BM25_WEIGHTS = {"title": 2.0, "source": 1.5, "published": 1.0, "text": 1.0}  # chunks_fts's columns
-# The b-trees every search looks rows up in: passages by id, then the hits' articles (migration m007).
-LOOKUP_TREES = ("chunks", "idx_articles_cite")
+# The b-trees questions look rows up in: passages by id, the hits' articles (migration m007), and the
+# sentence vectors an answer reads by passage.
+LOOKUP_TREES = ("chunks", "idx_articles_cite", "sentence_vectors", "sqlite_autoindex_sentence_vectors_1")
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class Store:
         return list(kept.pages) if kept is not None else []
 
     def keep_lookup_pages(self) -> int:
-        """Keep the interior pages of the b-trees every search looks rows up in mapped into memory
+        """Keep the interior pages of the b-trees questions look rows up in mapped into memory
         (index/btree_pages.py), in place of those kept before; the bytes kept. Done on a connection
         of its own, so searches go on meanwhile: it first moves what it can from the WAL into the file
         it reads (pages written since are in SQLite's cache or the WAL)."""

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from index.btree_pages import ResidentPages, interior_pages, roots
+from index.store import LOOKUP_TREES
 from tests.conftest import bundled_articles, draft_of
 from tests.engine.test_resident import SMAPS, resident_bytes, wait_for
 
@@ -127,6 +128,6 @@ def test_a_hit_reads_its_article_from_the_citation_index_alone(engine):
 def test_an_engine_keeps_the_lookup_pages_of_its_store(engine, settings):
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:16])
     engine.reindex()  # then pages in, in the background
-    expected = interior_by_sqlite(settings.db_path, ["chunks", "idx_articles_cite"])
+    expected = interior_by_sqlite(settings.db_path, list(LOOKUP_TREES))
     assert expected  # 16 articles' passages fill more than one page
     assert wait_for(lambda: engine.store.lookup_pages == expected)
