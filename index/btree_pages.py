@@ -4,15 +4,15 @@ Looking a row up by key reads one page per level of its b-tree: the root, one or
 then the leaf that holds the row. The interior pages are few (at a million passages, 703 of the
 chunks table's 2.6 million pages) but a fresh process finds none of them in SQLite's own cache, and a
 host that reclaims idle page cache (this project's VMs page out file pages that nobody maps after a
-minute unused) sends each first touch to the disk: at 1M, right after a start, a search read 30-48
+minute unused) sends each first touch to the disk: at 1M, right after a start, a search read 20-48
 interior pages besides its 40-50 leaves, about 0.3 ms each on a disk that does 3,000 reads a second.
 
-`keep_interior_pages` walks the named b-trees from their roots down to the level above the leaves
-(reading each interior page once, and one leaf per b-tree), maps those pages into the process and
-faults them in (`resident.populate_pages`): they are then read from memory, and kept like the impact
-index's pages. It reads the database file as SQLite's format
-documents it (https://www.sqlite.org/fileformat2.html), and being only a cache hint it stops at
-anything it does not expect.
+`interior_pages` walks the named b-trees from their roots down to the level above the leaves,
+reading each interior page once (and one leaf per b-tree); `ResidentPages` maps those pages into the
+process and faults them in (`resident.populate_pages`): they are then read from memory, and kept like
+the impact index's pages. The walk reads the database file as SQLite's format documents it
+(https://www.sqlite.org/fileformat2.html) and, being only a cache hint, stops at anything it does not
+expect.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from . import resident
 
 log = logging.getLogger(__name__)
 
-INTERIOR = {2, 5}  # index, table
-LEAF = {10, 13}
+INTERIOR = {2, 5}  # the page types of interior index and table pages
 MAX_SHARE = 0.25  # of the file's pages: more interior pages than that means the walk went astray
 
 
@@ -83,9 +82,10 @@ def _walk(fd: int, root: int, page_size: int, count: int, found: set[int], limit
         children: list[int] = []
         for page in level:
             kind, pointers = _read(fd, page, page_size, count)
+            if kind not in INTERIOR and page == level[0]:
+                return  # the leaves
             if kind not in INTERIOR or page in found or len(found) >= limit:
-                if page != level[0] or kind in INTERIOR:
-                    log.debug("the walk of the b-tree at page %d stopped at page %d", root, page)
+                log.debug("the walk of the b-tree at page %d stopped at page %d", root, page)
                 return
             found.add(page)
             children.extend(pointers)
@@ -104,6 +104,8 @@ def _read(fd: int, page: int, page_size: int, count: int) -> tuple[int | None, l
     if kind not in INTERIOR:
         return kind, []
     cells = int.from_bytes(data[at + 3 : at + 5], "big")
+    if at + 12 + 2 * cells > len(data):
+        return None, []
     pointers = []
     for i in range(cells):
         offset = int.from_bytes(data[at + 12 + 2 * i : at + 14 + 2 * i], "big")

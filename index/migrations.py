@@ -106,8 +106,8 @@ def m006_sentence_vectors(db: Database) -> None:
 def m007_citation_index(db: Database) -> None:
     """A covering index for what a hit cites (`Store.passages`): its article is found and read in this
     index alone, instead of by the primary key's index and then its row, which holds the body before
-    `duplicate_of` (overflow pages, for long articles). From a cold page cache, a search reads 10-20
-    pages fewer (docs/performance.md)."""
+    `duplicate_of` (overflow pages, for long articles): from a cold page cache, one page read per hit
+    instead of two or more (docs/performance.md)."""
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_articles_cite "
         "ON articles(id, duplicate_of, title, source, url, published)"
