@@ -351,7 +351,7 @@ class Store:
         sql = (
             "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
             # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
-            # their articles by primary key.
+            # their articles in the citation index, which holds all this reads (migration m007).
             f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
             f"WHERE c.id IN ({marks}) AND a.duplicate_of IS NULL"
         )
@@ -361,7 +361,7 @@ class Store:
     def passage_texts(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, text, sentences) of the passages that exist: what search
         ranks and picks by. Only the picked ones are then read with their article (`passages`): every
-        passage read with its article costs two more page reads (its row, found by a text key), from
+        passage read with its article costs another page read (its entry in the citation index), from
         disk when the store is not in the page cache."""
         if not chunk_ids:
             return {}
