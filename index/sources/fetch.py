@@ -5,6 +5,7 @@ per request, a size cap, and errors that say what went wrong (`reason`) and what
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import time
 from collections import defaultdict
@@ -27,6 +28,7 @@ DEFAULT_USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot; news indexing bo
 MAX_REDIRECTS = 10
 LINKED_WORKERS = 4  # linked pages fetched at once (never two at once from one host)
 _SCHEMES = ("http", "https")
+_BAD_HOST = re.compile(r"[\x00-\x20%/\\<>^`{|}\x7f]")  # never part of a host name: refused before any lookup
 _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,"
     "application/json;q=0.8,text/plain;q=0.8,*/*;q=0.5"
@@ -133,6 +135,8 @@ class Fetcher:
             raise FetchError(_timed_out(self.timeout), "timeout") from None
         except httpx.HTTPError as error:
             raise FetchError(*_network_reason(error, url)) from None
+        except (httpx.InvalidURL, UnicodeError) as error:  # httpx's URL and IDNA checks
+            raise FetchError(f"invalid URL ({error})", "bad-url") from None
         finally:
             addresses.deadline.reset(token)
 
@@ -209,6 +213,8 @@ class Fetcher:
             )
         if not host:
             raise FetchError("invalid URL (no host name)", "bad-url")
+        if _BAD_HOST.search(host):
+            raise FetchError(f"invalid URL (host name {host!r})", "bad-url")
         self.rules.check_name(host)
 
 
