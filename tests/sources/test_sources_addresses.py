@@ -186,3 +186,18 @@ def test_default_fetcher_of_the_engine_uses_the_setting(server: LocalServer, tmp
     allowed = Settings(data_dir=tmp_path / "b", fetch_allow="127.0.0.1", _env_file=None)
     with Engine(allowed, embedder=HashEmbedder()) as engine:
         assert engine.ingest([url]).added == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://exa mple.com/", "http://ex%41mple.com/", "http://[v1.fe]/", "http://xn--a.com/", "http:///x"],
+)
+def test_malformed_host_names_are_bad_urls_and_never_looked_up(url: str) -> None:
+    lookups: list[str] = []
+    network = NoNetwork()
+    fetcher = Fetcher(network=network, resolver=lambda host, port: lookups.append(host) or [])
+    with fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(url)
+    assert caught.value.kind == "bad-url"
+    assert caught.value.reason.startswith("invalid URL (")
+    assert (lookups, network.attempts) == ([], [])
