@@ -137,3 +137,19 @@ def test_caps_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBOT_FEED_MAX_ENTRIES", "7")
     monkeypatch.setenv("NEWSBOT_FEED_MAX_LINKED", "2")
     assert (Settings(_env_file=None).feed_max_entries, Settings(_env_file=None).feed_max_linked) == (7, 2)
+
+
+def test_a_slow_lookup_counts_against_the_same_deadline() -> None:
+    release = threading.Event()
+
+    def stuck_resolver(host: str, port: int) -> list[str]:
+        release.wait(10)
+        return ["127.0.0.1"]
+
+    fetcher = Fetcher(timeout=0.3, allow=["127.0.0.1"], resolver=stuck_resolver)
+    try:
+        with fetcher, pytest.raises(FetchError) as caught:
+            fetcher.fetch("http://news.test/story")
+        assert (caught.value.kind, caught.value.reason) == ("timeout", "timed out after 0.3 seconds")
+    finally:
+        release.set()
