@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(15.0, gt=0, description="Seconds before a web request gives up.")
     fetch_max_bytes: int = Field(5_000_000, gt=0, description="Largest page, feed or file read.")
     fetch_linked: bool = Field(True, description="Fetch the full page when a feed entry is a teaser.")
+    fetch_allow: str = Field(
+        "",
+        description="Comma-separated host names and CIDR ranges that fetching may reach although they are "
+        "not public (intranet news, local tests), e.g. 'news.intranet.example,10.20.0.0/16'. Every other "
+        "loopback, private, link-local, multicast, reserved or cloud-metadata address is refused.",
+    )
+    feed_max_entries: int = Field(500, ge=1, description="Entries read from one feed; the rest are reported.")
+    feed_max_linked: int = Field(
+        30, ge=0, description="Linked pages fetched for one feed's teasers; the rest keep the feed's text."
+    )
     user_agent: str = Field("newsbot/0.1 (news indexing bot; +https://github.com/newsbot/newsbot)")
     max_passages_per_article: int = Field(
         4, ge=1, description="Cap on one article's passages in results (4: best measured, docs/retrieval.md)."
@@ -56,6 +66,10 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name sent to the generative endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer token for the generative endpoint, if any.")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds before a generative answer gives up.")
+
+    @property
+    def fetch_allow_list(self) -> list[str]:
+        return [entry.strip() for entry in self.fetch_allow.split(",") if entry.strip()]
 
     @property
     def db_path(self) -> Path:

@@ -228,14 +228,21 @@ class Engine:
         from .sources import Fetcher, read_sources
 
         s = self.settings
-        fetcher = Fetcher(timeout=s.fetch_timeout, max_bytes=s.fetch_max_bytes, user_agent=s.user_agent)
-        items = read_sources(
-            sources,
-            fetcher=fetcher,
+        with Fetcher(
+            timeout=s.fetch_timeout,
             max_bytes=s.fetch_max_bytes,
-            fetch_linked=s.fetch_linked if fetch_linked is None else fetch_linked,
-        )
-        return self.ingest_items(items, progress=progress)
+            user_agent=s.user_agent,
+            allow=s.fetch_allow_list,
+        ) as fetcher:
+            items = read_sources(
+                sources,
+                fetcher=fetcher,
+                max_bytes=s.fetch_max_bytes,
+                fetch_linked=s.fetch_linked if fetch_linked is None else fetch_linked,
+                max_entries=s.feed_max_entries,
+                max_linked=s.feed_max_linked,
+            )
+            return self.ingest_items(items, progress=progress)
 
     def ingest_items(
         self, items: Iterable[ArticleDraft | Skipped], *, progress: Progress = _quiet

@@ -13,7 +13,7 @@ from . import dedupe
 from .models import Article, ArticleDraft
 from .passages import Passager
 from .store import Store
-from .text import canonical_url, content_hash, derive_title
+from .text import canonical_url, content_hash, derive_title, same_site, site_of
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,25 @@ def article_id_for(url: str | None, text_hash: str) -> str:
     return hashlib.sha1(basis.encode()).hexdigest()[:16]
 
 
+def foreign_update(draft: ArticleDraft, url: str, stored_origin: str) -> str | None:
+    """Why `draft` may not replace the article stored at `url` from `stored_origin`, or None if it may.
+
+    An article is updated only by its own source: text read from a file (the operator's word), an
+    entry of the feed it came from, or a response from the article's own site (its registrable domain).
+    Anything else, such as a feed entry linking to another outlet's stored article, is refused."""
+    if draft.fetched_from is None:
+        return None
+    feed = draft.feed
+    if feed and stored_origin.startswith(feed) and stored_origin[len(feed) : len(feed) + 1] in ("#", ":"):
+        return None
+    if same_site(url, draft.fetched_from):
+        return None
+    return (
+        f"not stored: {url} is already stored from another source ({stored_origin}), and this text came "
+        f"from {site_of(draft.fetched_from) or draft.fetched_from}, not from that article's site"
+    )
+
+
 def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outcome:
     body = draft.body.strip()
     if len(body) < MIN_BODY_CHARS:
@@ -49,6 +68,9 @@ def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outco
         old_id, old_hash = existing
         if old_hash == text_hash:
             return Outcome("duplicate", article_id=old_id, reason="same URL and text already stored")
+        refusal = foreign_update(draft, url or "", store.origin_of(old_id) or "")
+        if refusal:
+            return Outcome("skipped", article_id=old_id, reason=refusal)
     elif (same := store.find_by_hash(text_hash)) is not None:
         return Outcome("duplicate", article_id=same, reason="same text already stored")
 

@@ -11,6 +11,9 @@ class ArticleDraft:
 
     `published` is an ISO date (YYYY-MM-DD) or None when the source does not say: never guessed.
     `origin` names where it came from (a file path, a URL, "feed.xml#3") for reports.
+    `fetched_from` is the URL (after redirects) of the response that carried the text, None when it
+    was read from a file; `feed` is the feed or JSON list it was an entry of, as given. Both decide
+    whether the draft may replace an article stored from another source (index/ingest.py).
     """
 
     body: str
@@ -20,14 +23,20 @@ class ArticleDraft:
     url: str | None = None
     published: str | None = None
     author: str | None = None
+    fetched_from: str | None = None
+    feed: str | None = None
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A source item that could not be read, and why (a sentence a person can act on)."""
+    """A source item that could not be read, and why (a sentence a person can act on).
+
+    `kind` is a FetchError kind when fetching failed ("refused-address", "timeout", ...): what may be
+    shown to people who should not see the reason's addresses and ports."""
 
     source: str
     reason: str
+    kind: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

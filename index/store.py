@@ -155,6 +155,12 @@ class Store:
             ).fetchone()
         return (row[0], row[1]) if row else None
 
+    def origin_of(self, article_id: str) -> str | None:
+        """Where a stored article was read from (a path, a URL, "feed-url#3")."""
+        with self.lock:
+            row = self.db.execute("SELECT origin FROM articles WHERE id = ?", [article_id]).fetchone()
+        return row[0] if row else None
+
     def find_by_hash(self, content_hash: str) -> str | None:
         with self.lock:
             row = self.db.execute(

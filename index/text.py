@@ -118,6 +118,29 @@ def derive_title(body: str, limit: int = 120) -> str:
     return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def site_of(url: str) -> str | None:
+    """The registrable domain of a URL's host ("theguardian.com" for amp.theguardian.com, from the
+    Public Suffix List bundled with `tld`), or the host itself (an IP address, an unlisted suffix)."""
+    from urllib.parse import urlsplit
+
+    from tld import get_fld
+
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".")
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs belong to one site (the same registrable domain: www., amp., m. hosts alike)."""
+    site = site_of(url)
+    return site is not None and site == site_of(other)
+
+
 def canonical_url(url: str | None) -> str | None:
     """Drop fragments, tracking parameters and trailing slashes so one page has one URL."""
     if not url:

@@ -7,12 +7,11 @@ Configured by NEWSBOT_LLM_URL, NEWSBOT_LLM_MODEL, NEWSBOT_LLM_API_KEY and NEWSBO
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
+
+import httpx
 
 from ..config import Settings
 from ..engine import Engine
@@ -68,11 +67,12 @@ def complete(settings: Settings, chat: list[dict]) -> str:
     headers = {"Content-Type": "application/json"}
     if settings.llm_api_key:
         headers["Authorization"] = f"Bearer {settings.llm_api_key}"
-    request = urllib.request.Request(
-        endpoint(settings.llm_url or ""), data=json.dumps(body).encode(), headers=headers, method="POST"
+    # The operator's own endpoint (often on localhost): not under fetching's address rules.
+    response = httpx.post(
+        endpoint(settings.llm_url or ""), json=body, headers=headers, timeout=settings.llm_timeout
     )
-    with urllib.request.urlopen(request, timeout=settings.llm_timeout) as response:
-        data = json.load(response)
+    response.raise_for_status()
+    data = response.json()
     content = data["choices"][0]["message"]["content"]
     if not isinstance(content, str):
         raise ValueError("the endpoint's reply has no text")
@@ -99,7 +99,7 @@ def rephrase(engine: Engine, extractive: Answer) -> Answer:
     """The extractive answer rephrased by the model, or the extractive answer itself on any failure."""
     try:
         reply = complete(engine.settings, messages(extractive.question, extractive.citations))
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (httpx.HTTPError, OSError, ValueError, KeyError, IndexError, TypeError) as exc:
         log.warning("generative answer failed (%s); answering extractively", exc)
         return extractive
     points = checked(reply, {c.n for c in extractive.citations})

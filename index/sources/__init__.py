@@ -64,24 +64,38 @@ def read_sources(
     fetcher: Fetcher | None = None,
     fetch_linked: bool = True,
     max_bytes: int = 5_000_000,
+    max_entries: int = 500,
+    max_linked: int = 30,
 ) -> Iterator[ArticleDraft | Skipped]:
     """Yield the articles in each source: a file, a folder (recursive), an http(s) URL, or a feed.
 
-    Without a `fetcher`, one is made for URL sources (and the pages their feeds link to); local files
-    then never cause network traffic. Pass a fetcher to let teasers in local feed files be completed
-    from their linked pages. `fetch_linked=False` keeps feed entries as the feed gives them.
+    Only URL sources cause network traffic: the URL itself and, for a feed fetched from the web, the
+    pages its teasers link to (`fetch_linked`, at most `max_linked` per feed). Local files, feed files
+    included, never do. Without a `fetcher`, a default one is made (public addresses only) and closed
+    at the end. A feed's entries past `max_entries` are reported as skipped.
     """
-    reader = _Reader(fetcher, fetch_linked, max_bytes)
-    for source in sources:
-        yield from reader.read(source)
+    reader = _Reader(fetcher, fetch_linked, max_bytes, max_entries, max_linked)
+    try:
+        for source in sources:
+            yield from reader.read(source)
+    finally:
+        reader.close()
 
 
 class _Reader:
-    def __init__(self, fetcher: Fetcher | None, fetch_linked: bool, max_bytes: int) -> None:
+    def __init__(
+        self, fetcher: Fetcher | None, fetch_linked: bool, max_bytes: int, max_entries: int, max_linked: int
+    ) -> None:
         self._explicit_fetcher = fetcher
         self._default_fetcher: Fetcher | None = None
         self.fetch_linked = fetch_linked
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.max_linked = max_linked
+
+    def close(self) -> None:
+        if self._default_fetcher is not None:
+            self._default_fetcher.close()
 
     def read(self, source: str) -> Iterator[ArticleDraft | Skipped]:
         name = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
@@ -149,10 +163,12 @@ class _Reader:
         try:
             page = self._url_fetcher().fetch(url)
         except FetchError as error:
-            yield Skipped(url, error.reason)
+            yield Skipped(url, error.reason, kind=error.kind)
             return
         if len(page.body) > self.max_bytes:
-            yield Skipped(url, f"response too large ({len(page.body)} bytes, limit {self.max_bytes})")
+            yield Skipped(
+                url, f"response too large ({len(page.body)} bytes, limit {self.max_bytes})", kind="too-large"
+            )
             return
         if not page.body.strip():
             yield Skipped(url, "empty response")
@@ -162,9 +178,10 @@ class _Reader:
             yield Skipped(url, f"unsupported content type {page.mime_type or '(none)'}")
             return
         for item in self._parse(kind, page.body, url, from_url=True, page=page):
-            if isinstance(item, ArticleDraft) and item.url is None and kind not in ("json", "jsonl"):
-                item = replace(item, url=page.url)
-            yield item
+            if isinstance(item, ArticleDraft):
+                yield _fetched(item, page, kind, url)
+            else:
+                yield item
 
     def _url_fetcher(self) -> Fetcher:
         if self._explicit_fetcher is not None:
@@ -185,14 +202,15 @@ class _Reader:
                 yield extract_article(decode_html(data, charset), origin, url=page.url if page else None)
             elif kind == "feed":
                 check_not_binary(data)
-                linked = self._url_fetcher() if from_url else self._explicit_fetcher
                 yield from parse_feed(
                     data,
                     origin,
                     base_url=page.url if page else None,
                     content_type=page.content_type if page else None,
-                    fetcher=linked,
+                    fetcher=self._url_fetcher() if from_url else None,  # a feed file: no traffic
                     fetch_linked=self.fetch_linked,
+                    max_entries=self.max_entries,
+                    max_linked=self.max_linked,
                 )
             else:
                 text = _decode_declared(data, charset)
@@ -228,6 +246,17 @@ def _walk(folder: Path) -> Iterator[Path]:
                 yield from _walk(entry)
         else:
             yield entry
+
+
+def _fetched(draft: ArticleDraft, page: FetchedPage, kind: str, url: str) -> ArticleDraft:
+    """Where a draft read from a fetched page came from: the page (unless a linked page gave its
+    text), and the feed or JSON list it was an entry of."""
+    return replace(
+        draft,
+        url=draft.url if draft.url is not None or kind in ("json", "jsonl") else page.url,
+        fetched_from=draft.fetched_from or page.url,
+        feed=url if kind in ("feed", "json", "jsonl") else draft.feed,
+    )
 
 
 def _decode_declared(data: bytes, charset: str | None) -> str:

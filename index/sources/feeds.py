@@ -14,7 +14,7 @@ import feedparser
 from index.models import ArticleDraft, Skipped
 from index.sources.cleaning import bom_encoding, clean_inline, normalise_text
 from index.sources.dates import normalise_date
-from index.sources.fetch import Fetcher, FetchError
+from index.sources.fetch import FetchedPage, Fetcher, FetchError
 from index.sources.html import decode_html, extract_article, html_to_text
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,13 @@ def parse_feed(
     content_type: str | None = None,
     fetcher: Fetcher | None = None,
     fetch_linked: bool = True,
+    max_entries: int = 500,
+    max_linked: int = 30,
 ) -> Iterator[ArticleDraft | Skipped]:
-    """Yield one ArticleDraft per entry (or a Skipped per unusable entry, or one for a broken feed)."""
+    """Yield one ArticleDraft per entry (or a Skipped per unusable entry, or one for a broken feed).
+
+    With a `fetcher`, teasers are completed from their linked pages: at most `max_linked` per feed,
+    fetched a few at a time (Fetcher.fetch_each). Entries past `max_entries` are reported, not read."""
     headers = {}
     if base_url:
         headers["content-location"] = base_url
@@ -91,14 +96,25 @@ def parse_feed(
             parsed.get("bozo_exception"),
         )
     feed_title = clean_inline(parsed.feed.get("title"))
-    linked_fetcher = fetcher if fetch_linked else None
-    for number, entry in enumerate(entries, start=1):
+    drafts: list[ArticleDraft | Skipped] = []
+    for number, entry in enumerate(entries[:max_entries], start=1):
         entry_origin = f"{origin}#{number}"
         try:
-            yield _entry_to_draft(entry, entry_origin, feed_title, linked_fetcher)
+            drafts.append(_entry_to_draft(entry, entry_origin, feed_title, origin))
         except Exception as error:  # one odd entry must not lose the rest of the feed
             log.exception("%s: could not read feed entry", entry_origin)
-            yield Skipped(entry_origin, f"could not read feed entry ({type(error).__name__}: {error})")
+            drafts.append(
+                Skipped(entry_origin, f"could not read feed entry ({type(error).__name__}: {error})")
+            )
+    pages = _fetch_linked(fetcher if fetch_linked else None, drafts, origin, max_linked)
+    for draft in drafts:
+        yield _completed(draft, pages) if isinstance(draft, ArticleDraft) else draft
+    if len(entries) > max_entries:
+        yield Skipped(
+            origin,
+            f"feed has {len(entries)} entries: read the first {max_entries} "
+            "(the cap is NEWSBOT_FEED_MAX_ENTRIES)",
+        )
 
 
 def repair_xml(data: bytes) -> bytes:
@@ -149,38 +165,20 @@ def _describe(error: object) -> str:
 
 
 def _entry_to_draft(
-    entry: feedparser.FeedParserDict, origin: str, feed_title: str | None, fetcher: Fetcher | None
-) -> ArticleDraft | Skipped:
-    title = _entry_title(entry)
-    link = clean_inline(entry.get("link"))
-    text = _entry_text(entry)
+    entry: feedparser.FeedParserDict, origin: str, feed_title: str | None, feed: str
+) -> ArticleDraft:
+    """The entry as the feed gives it (its body may be empty or a teaser: see _completed)."""
     entry_source = entry.get("source") or {}
-    draft = ArticleDraft(
-        body=text,
+    return ArticleDraft(
+        body=_entry_text(entry),
         origin=origin,
-        title=title,
+        title=_entry_title(entry),
         source=clean_inline(entry_source.get("title")) or feed_title,
-        url=link,
+        url=clean_inline(entry.get("link")),
         published=_entry_date(entry),
         author=_entry_author(entry),
+        feed=feed,
     )
-    fetch_note = ""
-    if fetcher is not None and link and is_teaser(text):
-        page, fetch_note = _fetch_linked(fetcher, link, origin)
-        if page is not None and len(page.body) > len(text):
-            draft = replace(
-                draft,
-                body=page.body,
-                title=page.title or draft.title,
-                url=page.url or draft.url,
-                published=page.published or draft.published,
-                author=page.author or draft.author,
-                source=draft.source or page.source,
-            )
-    if not draft.body:
-        named = f"entry '{title}'" if title else "entry"
-        return Skipped(origin, f"feed {named} has no text (no content or summary){fetch_note}")
-    return draft
 
 
 def is_teaser(text: str) -> bool:
@@ -188,22 +186,66 @@ def is_teaser(text: str) -> bool:
     return len(text) < TEASER_CHARS or bool(_TEASER_END.search(text))
 
 
-def _fetch_linked(fetcher: Fetcher, link: str, origin: str) -> tuple[ArticleDraft | None, str]:
-    """The linked page as an article, or (None, a note on why not)."""
-    try:
-        page = fetcher.fetch(link)
-    except FetchError as error:
-        log.warning("%s: keeping the feed text; could not fetch %s: %s", origin, link, error.reason)
-        return None, f" and its linked page could not be fetched: {error.reason}"
+def _fetch_linked(
+    fetcher: Fetcher | None, drafts: list[ArticleDraft | Skipped], origin: str, cap: int
+) -> dict[str, ArticleDraft | str]:
+    """The linked page of each teaser (up to `cap`) as an article, or a note on why not."""
+    if fetcher is None:
+        return {}
+    links = list(
+        dict.fromkeys(d.url for d in drafts if isinstance(d, ArticleDraft) and d.url and is_teaser(d.body))
+    )
+    if len(links) > cap:
+        log.warning(
+            "%s: %d teasers link to a page; fetching the first %d (NEWSBOT_FEED_MAX_LINKED), "
+            "keeping the feed's text for the rest",
+            origin,
+            len(links),
+            cap,
+        )
+        links = links[:cap]
+    fetched = fetcher.fetch_each(links, then=_linked_article)
+    return {
+        link: f" and its linked page could not be fetched: {page.reason}"
+        if isinstance(page, FetchError)
+        else page
+        for link, page in fetched.items()
+    }
+
+
+def _linked_article(page: FetchedPage) -> ArticleDraft | str:
     kind = sniff_markup(page.body)
     if not (kind == "html" or (kind != "feed" and ("html" in page.mime_type or not page.mime_type))):
-        log.warning("%s: linked page %s is %s, not HTML", origin, link, page.mime_type or "untyped")
-        return None, f" and its linked page is not HTML ({page.mime_type})"
-    result = extract_article(decode_html(page.body, page.charset), origin, url=page.url)
+        log.warning("linked page %s is %s, not HTML", page.url, page.mime_type or "untyped")
+        return f" and its linked page is not HTML ({page.mime_type})"
+    result = extract_article(decode_html(page.body, page.charset), page.url, url=page.url)
     if isinstance(result, Skipped):
-        log.info("%s: linked page %s: %s", origin, link, result.reason)
-        return None, f" and its linked page had none either ({result.reason})"
-    return result, ""
+        log.info("linked page %s: %s", page.url, result.reason)
+        return f" and its linked page had none either ({result.reason})"
+    return result
+
+
+def _completed(draft: ArticleDraft, pages: dict[str, ArticleDraft | str]) -> ArticleDraft | Skipped:
+    """The entry with its linked page's text when that is longer; a Skipped if it has no text at all."""
+    page = pages.get(draft.url or "")
+    if isinstance(page, ArticleDraft) and len(page.body) > len(draft.body):
+        draft = replace(
+            draft,
+            body=page.body,
+            title=page.title or draft.title,
+            url=page.url or draft.url,
+            published=page.published or draft.published,
+            author=page.author or draft.author,
+            source=draft.source or page.source,
+            fetched_from=page.fetched_from,
+        )
+    elif isinstance(page, str):
+        log.warning("%s: keeping the feed text for %s%s", draft.origin, draft.url, page)
+    if not draft.body:
+        named = f"entry '{draft.title}'" if draft.title else "entry"
+        note = page if isinstance(page, str) else ""
+        return Skipped(draft.origin, f"feed {named} has no text (no content or summary){note}")
+    return draft
 
 
 def _entry_title(entry: feedparser.FeedParserDict) -> str | None:

@@ -16,6 +16,7 @@ from trafilatura.utils import decode_file
 from index.models import ArticleDraft, Skipped
 from index.sources.cleaning import bom_encoding, clean_inline, normalise_text
 from index.sources.dates import normalise_date
+from index.text import same_site
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,10 @@ def decode_html(data: bytes, declared_charset: str | None = None) -> str:
 
 
 def extract_article(html: str, origin: str, url: str | None = None) -> ArticleDraft | Skipped:
-    """The main text of a page without menus, banners, comments or related links, plus its metadata."""
+    """The main text of a page without menus, banners, comments or related links, plus its metadata.
+
+    `url` is the address the page was fetched from (None for a file). A fetched page's canonical URL
+    is taken only on its own site: a page cannot claim another outlet's address (docs/fetching.md)."""
     try:
         document = trafilatura.bare_extraction(
             html,
@@ -106,14 +110,19 @@ def extract_article(html: str, origin: str, url: str | None = None) -> ArticleDr
     body = normalise_text(_body_text(document.body, title))
     if not body:
         return Skipped(origin, NO_TEXT)
+    canonical = clean_inline(document.url)
+    if canonical and url and not same_site(canonical, url):
+        log.info("%s: ignoring the canonical URL %s, on another site than the page", origin, canonical)
+        canonical = None
     return ArticleDraft(
         body=body,
         origin=origin,
         title=title,
         source=clean_inline(document.sitename),
-        url=clean_inline(document.url) or url,
+        url=canonical or url,
         published=normalise_date(document.date),
         author=clean_inline(document.author),
+        fetched_from=url,
     )
 
 

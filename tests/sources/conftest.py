@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from index.sources import Fetcher
+
 from .local_http import LocalServer, serve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
+LOCAL = ("127.0.0.1",)  # the test servers' address, allowed explicitly (fetching refuses it by default)
+
+
+def local_fetcher(**options) -> Fetcher:
+    """A Fetcher that may reach the test servers on 127.0.0.1."""
+    return Fetcher(allow=LOCAL, **options)
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +36,9 @@ def fixtures() -> Path:
 def server() -> Iterator[LocalServer]:
     with serve() as local:
         yield local
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with local_fetcher() as made:
+        yield made

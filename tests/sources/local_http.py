@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ class LocalServer:
     base: str
     routes: dict[str, Response | Callable[[], Response]]
     requests: list[tuple[str, dict[str, str]]]
+    connections: list[tuple[str, int]]  # the client address of every TCP connection accepted
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -39,6 +41,7 @@ def serve() -> Iterator[LocalServer]:
     """A threaded HTTP server on 127.0.0.1 (random port) answering from `routes`; logs each request."""
     routes: dict[str, Response | Callable[[], Response]] = {}
     requests: list[tuple[str, dict[str, str]]] = []
+    connections: list[tuple[str, int]] = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -74,12 +77,21 @@ def serve() -> Iterator[LocalServer]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def verify_request(self, request, client_address) -> bool:
+            connections.append(client_address)
+            return True
+
+        def handle_error(self, request, client_address) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client closing its kept-alive line
+                super().handle_error(request, client_address)
+
+    httpd = Server(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield LocalServer(f"http://127.0.0.1:{httpd.server_address[1]}", routes, requests)
+        yield LocalServer(f"http://127.0.0.1:{httpd.server_address[1]}", routes, requests, connections)
     finally:
         httpd.shutdown()
         httpd.server_close()
