@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -30,9 +31,35 @@ DataDir = Annotated[
         "--data-dir", envvar="NEWSBOT_DATA_DIR", help="Folder for news.db and the index [default: data]."
     ),
 ]
+
+
+def iso_date(value: str | None) -> str | None:
+    """A --since/--until/--now value: a calendar date written YYYY-MM-DD, refused otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-05-01"
+        ) from None
+
+
+def check_article_id(value: str) -> str:
+    if not value.strip() or not value.isprintable():
+        raise typer.BadParameter(f"{value!r} is not an article id (see `newsbot articles`)")
+    return value
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
-Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
-Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="Only articles published on or after this date.", callback=iso_date),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="Only articles published on or before this date.", callback=iso_date),
+]
 Source = Annotated[
     list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
 ]
@@ -49,6 +76,52 @@ def open_engine(data_dir: Path | None) -> Iterator[Engine]:
         yield engine
     finally:
         engine.close()
+
+
+QUERIES_FILE = {"exists": True, "dir_okay": False, "readable": True}
+
+
+def query_lines(path: Path, option: str) -> list[tuple[str | int, str]]:
+    """The (id, query) pairs of a JSON Lines file, all checked before any is run: a bad line stops the
+    command with its number and what is wrong, before anything is printed."""
+    found = []
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            if line.strip():
+                found.append(_query_record(json.loads(line)))
+        except UnicodeDecodeError as error:
+            raise typer.BadParameter(
+                f"{path} line {number}: not valid UTF-8 ({error.reason})", param_hint=option
+            ) from None
+        except json.JSONDecodeError as error:
+            raise typer.BadParameter(
+                f"{path} line {number}: not valid JSON ({error.msg})", param_hint=option
+            ) from None
+        except (ValueError, RecursionError) as error:
+            raise typer.BadParameter(f"{path} line {number}: {error}", param_hint=option) from None
+    return found
+
+
+def _query_record(item: object) -> tuple[str | int, str]:
+    if not isinstance(item, dict):
+        raise ValueError('expected an object like {"id": "q1", "query": "..."}')
+    ident, query = item.get("id"), item.get("query")
+    if isinstance(ident, bool) or not isinstance(ident, str | int):
+        raise ValueError('"id" must be a string or a whole number')
+    if isinstance(ident, str) and not _printable(ident):
+        raise ValueError('"id" holds characters that are not text (a lone surrogate)')
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError('"query" must be a non-empty string')
+    return ident, query
+
+
+def _printable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def emit(data: object) -> None:
@@ -106,12 +179,15 @@ def ingest(
 @app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
-    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 10,
+    k: Annotated[int, typer.Option("-k", help="How many passages.", min=1, max=1000)] = 10,
     since: Since = None,
     until: Until = None,
     source: Source = None,
     queries: Annotated[
-        Path | None, typer.Option("--queries", help='JSON Lines of {"id", "query"}: one result line each.')
+        Path | None,
+        typer.Option(
+            "--queries", help='JSON Lines of {"id", "query"}: one result line each.', **QUERIES_FILE
+        ),
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -119,13 +195,14 @@ def search(
     """Find passages by hybrid (dense + lexical) search."""
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a QUERY or --queries FILE, not both")
+    if query is not None and not query.strip():
+        raise typer.BadParameter("the query is empty")
+    asked = query_lines(queries, "--queries") if queries is not None else []
     with open_engine(data_dir) as engine:
         if queries is not None:
-            for line in queries.read_text().splitlines():
-                if line.strip():
-                    item = json.loads(line)
-                    hits = engine.search(item["query"], k=k, since=since, until=until, sources=source)
-                    emit({"id": item["id"], "hits": [h.to_json() for h in hits]})
+            for ident, text in asked:
+                hits = engine.search(text, k=k, since=since, until=until, sources=source)
+                emit({"id": ident, "hits": [h.to_json() for h in hits]})
             return
         hits = engine.search(query, k=k, since=since, until=until, sources=source)
     if as_json:
@@ -144,7 +221,7 @@ def articles(
     since: Since = None,
     until: Until = None,
     source: Source = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.", min=1)] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -165,7 +242,9 @@ def articles(
 
 @app.command()
 def show(
-    article_id: Annotated[str, typer.Argument(help="An article id (see `newsbot articles`).")],
+    article_id: Annotated[
+        str, typer.Argument(help="An article id (see `newsbot articles`).", callback=check_article_id)
+    ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -203,7 +282,9 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def remove(
-    article_id: Annotated[str, typer.Argument(help="The id of the article to remove.")],
+    article_id: Annotated[
+        str, typer.Argument(help="The id of the article to remove.", callback=check_article_id)
+    ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
