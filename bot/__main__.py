@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import discord
+from pydantic import ValidationError
 
 from index.config import Settings
 from index.engine import Engine
@@ -61,11 +62,24 @@ def _close_on_signals(bot: NewsBot) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
+def settings_problem(error: ValidationError) -> str:
+    """One line per bad setting, named as it is set in the environment or .env."""
+    lines = ["newsbot: a setting cannot be used:"]
+    for problem in error.errors():
+        name = "NEWSBOT_" + "_".join(str(part) for part in problem["loc"][:1]).upper()
+        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
 def main(data_dir: Path | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.WARNING)
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never joins voice
-    bot_settings = BotSettings()
+    try:
+        bot_settings = BotSettings()
+    except ValidationError as error:
+        print(settings_problem(error), file=sys.stderr)
+        return 2
     if not bot_settings.token():
         print(NO_TOKEN, file=sys.stderr)
         return 2
