@@ -146,6 +146,8 @@ def summary(
 ) -> None:
     """Summarize an article, a topic or a period with cited sentences from the news."""
     chosen = [o for o in (article, topic, period, articles) if o is not None]
+    if topic is not None and not topic.strip():
+        raise typer.BadParameter("the topic is empty")
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of --article, --topic, --period or --articles")
     if period is not None:

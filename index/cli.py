@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,14 @@ def iso_date(value: str | None) -> str | None:
         ) from None
 
 
+def outlet_names(values: list[str] | None) -> list[str] | None:
+    """--source values: outlet names as `newsbot articles` shows them, refused when empty or not text."""
+    for value in values or []:
+        if not value.strip() or _SURROGATE.search(value):
+            raise typer.BadParameter(f"{value!r} is not an outlet name (see `newsbot articles`)")
+    return values
+
+
 def check_article_id(value: str) -> str:
     if not value.strip() or not value.isprintable():
         raise typer.BadParameter(f"{value!r} is not an article id (see `newsbot articles`)")
@@ -61,7 +70,8 @@ Until = Annotated[
     typer.Option("--until", help="Only articles published on or before this date.", callback=iso_date),
 ]
 Source = Annotated[
-    list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
+    list[str] | None,
+    typer.Option("--source", help="Only articles from this outlet (repeatable).", callback=outlet_names),
 ]
 
 
@@ -124,8 +134,17 @@ def _printable(text: str) -> bool:
     return True
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def emit(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    """One JSON line; a lone surrogate (an undecodable file name's byte) is written as its \\u escape."""
+    typer.echo(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False)))
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: a lone surrogate shown as U+FFFD rather than failing to print."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class Bar:
@@ -172,7 +191,7 @@ def ingest(
             f"skipped {len(report.skipped)}"
         )
         for skipped in report.skipped:
-            typer.echo(f"  skipped {skipped.source}: {skipped.reason}")
+            typer.echo(printable(f"  skipped {skipped.source}: {skipped.reason}"))
     raise typer.Exit(1 if report.failed else 0)
 
 

@@ -59,6 +59,7 @@ _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # A JSON Lines file is streamed record by record (each within max_bytes); this bounds the whole file.
 RECORDS_FILE_LIMIT = 2_000_000_000
 _SNIFF = 8192
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_sources(
@@ -115,13 +116,13 @@ class _Reader:
             found = False
             for file in _walk(path):
                 found = True
-                yield from self._guarded(str(file), self._read_file(file, str(file)))
+                yield from self._guarded(_named(str(file)), self._read_file(file, _named(str(file))))
             if not found:
-                yield Skipped(source, "folder holds no files")
+                yield Skipped(_named(source), "folder holds no files")
         elif path.exists():
-            yield from self._read_file(path, source)
+            yield from self._read_file(path, _named(source))
         else:
-            yield Skipped(source, "no such file or folder")
+            yield Skipped(_named(source), "no such file or folder")
 
     def _read_file(self, path: Path, origin: str) -> Iterator[ArticleDraft | Skipped]:
         suffix = path.suffix.lower()
@@ -244,6 +245,12 @@ class _Reader:
 
 # A folder of news may carry its own documentation; those files are not articles.
 _FOLDER_DOCS = re.compile(r"^(readme|license|licence|notice|attribution|copying)(\.[\w.]+)?$", re.IGNORECASE)
+
+
+def _named(path: str) -> str:
+    """A file's name as text: an undecodable byte of a file name (a lone surrogate in Python) becomes
+    U+FFFD, so the name can be stored and printed; the file itself is still opened by its real name."""
+    return _SURROGATE.sub("\ufffd", path)
 
 
 def _walk(folder: Path) -> Iterator[Path]:

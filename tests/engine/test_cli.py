@@ -1,7 +1,9 @@
 """The CLI contract, in-process with typer's runner, on a tiny data folder and the HashEmbedder."""
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -176,6 +178,9 @@ def test_queries_file_that_is_missing_or_not_utf8(newsbot, tmp_path):
         ("articles", "--since", "yesterday"),
         ("show", "\udcff"),
         ("remove", "\udcff"),
+        ("search", "x", "--source", "\udcff"),
+        ("articles", "--source", ""),
+        ("summary", "--topic", " "),
     ],
 )
 def test_bad_arguments_get_a_clear_message_and_change_nothing(newsbot, corpus, args):
@@ -186,3 +191,20 @@ def test_bad_arguments_get_a_clear_message_and_change_nothing(newsbot, corpus, a
     assert "Invalid value" in result.output and "Traceback" not in result.output
     after = newsbot("stats", "--json").stdout
     assert json.loads(after)["articles"] == json.loads(before)["articles"]
+
+
+def test_a_file_name_with_undecodable_bytes_is_ingested_and_reported(newsbot, tmp_path):
+    """Linux file names are bytes; Python shows an undecodable one with lone surrogates."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    body = b"The harbour council agreed the ferry budget on Tuesday after a long debate. " * 4
+    (Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.txt"))).write_bytes(body)
+    (Path(os.fsdecode(os.fsencode(folder) + b"/bad\xff.bin"))).write_bytes(b"x")
+    result = newsbot("ingest", str(folder), "--json", code=1)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["added"] == 1
+    assert report["skipped"] == [
+        {"source": f"{folder}/bad\ufffd.bin", "reason": "unsupported file type .bin"}
+    ]
+    human = newsbot("ingest", os.fsdecode(os.fsencode(folder) + b"/gone\xfe.txt"), code=1)
+    assert "skipped " in human.stdout and "gone\ufffd.txt: no such file or folder" in human.stdout
