@@ -14,20 +14,8 @@ import typer
 
 from .answers import answer, summarize_article, summarize_period, summarize_topic
 from .answers.summarize import period_range
-from .cli import (
-    QUERIES_FILE,
-    AsJson,
-    DataDir,
-    Since,
-    Source,
-    Until,
-    app,
-    check_article_id,
-    emit,
-    iso_date,
-    open_engine,
-    query_lines,
-)
+from .cli import AsJson, DataDir, Since, Source, Until, app, emit, open_engine
+from .cli_input import QUERIES_FILE, check_article_id, iso_date, query_lines
 from .engine import Engine
 from .models import Answer, Citation, Hit, Summary
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +13,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from .cli_input import QUERIES_FILE, SURROGATE, check_article_id, iso_date, outlet_names, query_lines
 from .config import Settings
 from .engine import Engine
 
@@ -32,32 +31,6 @@ DataDir = Annotated[
         "--data-dir", envvar="NEWSBOT_DATA_DIR", help="Folder for news.db and the index [default: data]."
     ),
 ]
-
-
-def iso_date(value: str | None) -> str | None:
-    """A --since/--until/--now value: a calendar date written YYYY-MM-DD, refused otherwise."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-05-01"
-        ) from None
-
-
-def outlet_names(values: list[str] | None) -> list[str] | None:
-    """--source values: outlet names as `newsbot articles` shows them, refused when empty or not text."""
-    for value in values or []:
-        if not value.strip() or _SURROGATE.search(value):
-            raise typer.BadParameter(f"{value!r} is not an outlet name (see `newsbot articles`)")
-    return values
-
-
-def check_article_id(value: str) -> str:
-    if not value.strip() or not value.isprintable():
-        raise typer.BadParameter(f"{value!r} is not an article id (see `newsbot articles`)")
-    return value
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
@@ -88,63 +61,14 @@ def open_engine(data_dir: Path | None) -> Iterator[Engine]:
         engine.close()
 
 
-QUERIES_FILE = {"exists": True, "dir_okay": False, "readable": True}
-
-
-def query_lines(path: Path, option: str) -> list[tuple[str | int, str]]:
-    """The (id, query) pairs of a JSON Lines file, all checked before any is run: a bad line stops the
-    command with its number and what is wrong, before anything is printed."""
-    found = []
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            if line.strip():
-                found.append(_query_record(json.loads(line)))
-        except UnicodeDecodeError as error:
-            raise typer.BadParameter(
-                f"{path} line {number}: not valid UTF-8 ({error.reason})", param_hint=option
-            ) from None
-        except json.JSONDecodeError as error:
-            raise typer.BadParameter(
-                f"{path} line {number}: not valid JSON ({error.msg})", param_hint=option
-            ) from None
-        except (ValueError, RecursionError) as error:
-            raise typer.BadParameter(f"{path} line {number}: {error}", param_hint=option) from None
-    return found
-
-
-def _query_record(item: object) -> tuple[str | int, str]:
-    if not isinstance(item, dict):
-        raise ValueError('expected an object like {"id": "q1", "query": "..."}')
-    ident, query = item.get("id"), item.get("query")
-    if isinstance(ident, bool) or not isinstance(ident, str | int):
-        raise ValueError('"id" must be a string or a whole number')
-    if isinstance(ident, str) and not _printable(ident):
-        raise ValueError('"id" holds characters that are not text (a lone surrogate)')
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError('"query" must be a non-empty string')
-    return ident, query
-
-
-def _printable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def emit(data: object) -> None:
     """One JSON line; a lone surrogate (an undecodable file name's byte) is written as its \\u escape."""
-    typer.echo(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False)))
+    typer.echo(SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False)))
 
 
 def printable(text: str) -> str:
     """Text for the terminal: a lone surrogate shown as U+FFFD rather than failing to print."""
-    return _SURROGATE.sub("\ufffd", text)
+    return SURROGATE.sub("\ufffd", text)
 
 
 class Bar:
