@@ -12,6 +12,7 @@ from pathlib import Path
 import discord
 from pydantic import ValidationError
 
+from index.cli_input import settings_problem
 from index.config import Settings
 from index.engine import Engine
 
@@ -62,15 +63,6 @@ def _close_on_signals(bot: NewsBot) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-def settings_problem(error: ValidationError) -> str:
-    """One line per bad setting, named as it is set in the environment or .env."""
-    lines = ["newsbot: a setting cannot be used:"]
-    for problem in error.errors():
-        name = "NEWSBOT_" + "_".join(str(part) for part in problem["loc"][:1]).upper()
-        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
-    return "\n".join(lines)
-
-
 def main(data_dir: Path | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.WARNING)
@@ -83,7 +75,11 @@ def main(data_dir: Path | None = None) -> int:
     if not bot_settings.token():
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    try:
+        settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as error:
+        print(settings_problem(error), file=sys.stderr)
+        return 2
     engine = Engine(settings)
     try:
         asyncio.run(run_bot(settings, bot_settings, engine))

@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from tqdm import tqdm
 
-from .cli_input import QUERIES_FILE, SURROGATE, check_article_id, iso_date, outlet_names, query_lines
+from .cli_input import (
+    QUERIES_FILE,
+    SURROGATE,
+    check_article_id,
+    iso_date,
+    outlet_names,
+    query_lines,
+    settings_problem,
+)
 from .config import Settings
 from .engine import Engine
 
@@ -49,7 +58,12 @@ Source = Annotated[
 
 
 def settings_for(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
+    """The settings, or exit status 2 with the bad setting named (a bad value in .env is bad input too)."""
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as error:
+        typer.echo(settings_problem(error), err=True)
+        raise typer.Exit(2) from None
 
 
 @contextmanager

@@ -208,3 +208,10 @@ def test_a_file_name_with_undecodable_bytes_is_ingested_and_reported(newsbot, tm
     ]
     human = newsbot("ingest", os.fsdecode(os.fsencode(folder) + b"/gone\xfe.txt"), code=1)
     assert "skipped " in human.stdout and "gone\ufffd.txt: no such file or folder" in human.stdout
+
+
+def test_a_bad_setting_is_named_not_a_traceback(newsbot, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_FETCH_MAX_BYTES", "five megabytes")
+    result = newsbot("stats", code=2)
+    assert "NEWSBOT_FETCH_MAX_BYTES: Input should be a valid integer" in result.output
+    assert "Traceback" not in result.output
