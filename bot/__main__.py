@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import discord
+from pydantic import ValidationError
 
+from index.cli_input import settings_problem
 from index.config import Settings
 from index.engine import Engine
 
@@ -65,11 +67,19 @@ def main(data_dir: Path | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.WARNING)
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never joins voice
-    bot_settings = BotSettings()
+    try:
+        bot_settings = BotSettings()
+    except ValidationError as error:
+        print(settings_problem(error), file=sys.stderr)
+        return 2
     if not bot_settings.token():
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    try:
+        settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as error:
+        print(settings_problem(error), file=sys.stderr)
+        return 2
     engine = Engine(settings)
     try:
         asyncio.run(run_bot(settings, bot_settings, engine))

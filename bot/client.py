@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -24,6 +28,7 @@ from .settings import BotSettings
 from .views import AnswerMemory, AnswerView, VoteOrder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXTENSIONS = (
     "bot.cogs.errors",
@@ -74,6 +79,9 @@ class NewsBot(commands.AutoShardedBot):
         )
         self.answers = AnswerMemory(engine)
         self.votes = VoteOrder()
+        # Ingests and reindexes run here, never in asyncio's default pool that answering uses: a slow
+        # fetch or a long reindex cannot take the threads questions need.
+        self.admin_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-admin")
         self.titles = Cached(lambda: engine_calls.article_titles(engine))
         self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
 
@@ -85,6 +93,16 @@ class NewsBot(commands.AutoShardedBot):
         # Load the model and the indexes now, in a thread, rather than on the first question.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)
+
+    async def run_admin(self, func: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+        """Run a slow engine write (ingest, reindex, remove) in the admin pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.admin_pool, functools.partial(func, *args, **kwargs))
+
+    async def close(self) -> None:
+        await super().close()
+        # A write in progress finishes before the entry point closes the engine under it.
+        await asyncio.to_thread(self.admin_pool.shutdown, wait=True, cancel_futures=True)
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions in messages are handled by the ask cog's listener."""
@@ -153,22 +171,26 @@ def write_sync_state(data_dir: Path, state: dict[str, str]) -> None:
         raise
 
 
-def is_admin(member: discord.abc.User, permissions: discord.Permissions, admin_roles: list[str]) -> bool:
-    """Manage Server, Administrator, or one of the configured roles (by name or id)."""
+def is_admin(member: discord.abc.User, permissions: discord.Permissions, admin_roles: list[int]) -> bool:
+    """Manage Server, Administrator, or one of the configured roles, by id (names are not unique)."""
     if permissions.manage_guild or permissions.administrator:
         return True
-    roles = getattr(member, "roles", [])
-    wanted = {r.casefold() for r in admin_roles}
-    return any(r.name.casefold() in wanted or str(r.id) in wanted for r in roles)
+    wanted = set(admin_roles)
+    return any(r.id in wanted for r in getattr(member, "roles", []))
+
+
+def may_administer(interaction: discord.Interaction) -> bool:
+    """Whether the member behind an interaction has admin rights here (in a server, never in DMs)."""
+    bot = interaction.client
+    assert isinstance(bot, NewsBot)
+    return interaction.guild is not None and is_admin(
+        interaction.user, interaction.permissions, bot.settings.admin_roles
+    )
 
 
 def admin_check(interaction: discord.Interaction) -> bool:
     """app_commands check: raises NotAdmin (a CheckFailure) for members without admin rights."""
-    bot = interaction.client
-    assert isinstance(bot, NewsBot)
-    if interaction.guild is None or not is_admin(
-        interaction.user, interaction.permissions, bot.settings.admin_roles
-    ):
+    if not may_administer(interaction):
         raise NotAdmin()
     return True
 

@@ -56,7 +56,7 @@ def answer_question(
     )
     latency_ms = (time.perf_counter() - started) * 1000
     feedback.record_question(
-        engine.store, question=question, abstained=result.abstained, latency_ms=latency_ms
+        engine.store, question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
     return result, index_info(engine)
 

@@ -26,10 +26,10 @@ class BotSettings(BaseSettings):
     dev_guild_id: int | None = Field(
         None, description="A server id whose commands sync instantly (development); global sync otherwise."
     )
-    admin_roles: Annotated[list[str], NoDecode] = Field(
+    admin_roles: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
-        description="Role names or ids, comma-separated, allowed to use admin commands "
-        "besides Manage Server / Administrator.",
+        description="Role ids (not names: any member who may create a role can copy a name), "
+        "comma-separated, allowed to use admin commands besides Manage Server / Administrator.",
     )
     answer_channels: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
@@ -58,10 +58,26 @@ class BotSettings(BaseSettings):
         None, description="Override of Discord's REST base URL (for tests against a local fake only)."
     )
 
-    @field_validator("admin_roles", "answer_channels", mode="before")
+    @field_validator("answer_channels", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("admin_roles", mode="before")
+    @classmethod
+    def _role_ids(cls, value: object) -> object:
+        """Role names are refused with a hint: two roles may share a name, and a member able to create
+        roles could name one after an admin role."""
+        value = _split(value)
+        if not isinstance(value, list):
+            return value
+        names = [v for v in value if isinstance(v, str) and not v.strip().isdigit()]
+        if names:
+            raise ValueError(
+                f"takes role ids, not names ({', '.join(map(repr, names))}): in Discord, turn on Developer "
+                "Mode (User Settings → Advanced), then right-click the role → Copy Role ID"
+            )
+        return value
 
     def token(self) -> str | None:
         return self.discord_token.get_secret_value() if self.discord_token else None

@@ -111,23 +111,24 @@ class AnswerView(discord.ui.View):
     @discord.ui.button(label="More sources", style=discord.ButtonStyle.secondary, custom_id=MORE_ID)
     async def more_sources(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         bot = self._bot(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        asked = await bot.answers.get(interaction.message.id) if interaction.message else None
-        if asked is None:
-            await interaction.followup.send(
-                "I no longer remember that question: please ask it again.",
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
+        with bot.limiter.slot(interaction.user.id):  # a search, limited like a question
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            asked = await bot.answers.get(interaction.message.id) if interaction.message else None
+            if asked is None:
+                await interaction.followup.send(
+                    "I no longer remember that question: please ask it again.",
+                    ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+                return
+            hits, info = await asyncio.to_thread(
+                engine_calls.more_sources,
+                bot.engine,
+                asked.question,
+                shown=asked.cited,
+                since=asked.since,
+                sources=asked.sources,
             )
-            return
-        hits, info = await asyncio.to_thread(
-            engine_calls.more_sources,
-            bot.engine,
-            asked.question,
-            shown=asked.cited,
-            since=asked.since,
-            sources=asked.sources,
-        )
         for part in render.hits_messages("More sources", hits, info, empty="No other articles match."):
             await interaction.followup.send(**part.kwargs(), ephemeral=True)
 
@@ -142,7 +143,16 @@ class AnswerView(discord.ui.View):
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
         ticket = bot.votes.ticket()  # in click order: nothing has been awaited yet
-        await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
+        with bot.limiter.slot(interaction.user.id):  # a SQLite write, limited like a question
+            await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
+            await self._record_vote(bot, interaction, ticket, vote)
+        await interaction.followup.send(
+            "Thanks for the feedback!", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def _record_vote(
+        self, bot: NewsBot, interaction: discord.Interaction, ticket: int, vote: int
+    ) -> None:
         message_id = interaction.message.id if interaction.message else 0
         asked = await bot.answers.get(message_id)
 
@@ -157,9 +167,6 @@ class AnswerView(discord.ui.View):
             )
 
         await bot.votes.record((message_id, interaction.user.id), ticket, write)
-        await interaction.followup.send(
-            "Thanks for the feedback!", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
 
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item

@@ -5,9 +5,8 @@ Registered on the `newsbot` app by `index/cli.py`. With --json a command prints 
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ import typer
 from .answers import answer, summarize_article, summarize_period, summarize_topic
 from .answers.summarize import period_range
 from .cli import AsJson, DataDir, Since, Source, Until, app, emit, open_engine
+from .cli_input import QUERIES_FILE, check_article_id, iso_date, query_lines
 from .engine import Engine
 from .models import Answer, Citation, Hit, Summary
 
@@ -23,14 +23,26 @@ log = logging.getLogger(__name__)
 
 Now = Annotated[
     str | None,
-    typer.Option("--now", help="Today's date for relative dates (YYYY-MM-DD) [default: the real today]."),
+    typer.Option(
+        "--now",
+        help="Today's date for relative dates (YYYY-MM-DD) [default: the real today].",
+        callback=iso_date,
+    ),
 ]
 
 
-def _lines(path: Path) -> Iterator[str]:
-    for line in path.read_text().splitlines():
-        if line.strip():
-            yield line.strip()
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise typer.BadParameter(
+            f"{path}: not valid UTF-8 ({error.reason})", param_hint="--articles"
+        ) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _maybe_id(value: str | None) -> str | None:
+    return None if value is None else check_article_id(value)
 
 
 @app.command()
@@ -41,7 +53,9 @@ def ask(
     source: Source = None,
     questions: Annotated[
         Path | None,
-        typer.Option("--questions", help='JSON Lines of {"id", "query"}: one answer line each.'),
+        typer.Option(
+            "--questions", help='JSON Lines of {"id", "query"}: one answer line each.', **QUERIES_FILE
+        ),
     ] = None,
     now: Now = None,
     data_dir: DataDir = None,
@@ -50,12 +64,14 @@ def ask(
     """Answer a question with quoted, cited sentences from the news (or say the news doesn't answer it)."""
     if (question is None) == (questions is None):
         raise typer.BadParameter("give a QUESTION or --questions FILE, not both")
+    if question is not None and not question.strip():
+        raise typer.BadParameter("the question is empty")
+    asked = query_lines(questions, "--questions") if questions is not None else []
     with open_engine(data_dir) as engine:
         if questions is not None:
-            for line in _lines(questions):
-                item = json.loads(line)
-                result = answer(engine, item["query"], since=since, until=until, sources=source, now=now)
-                _show_answer(result, as_json, extra={"id": item["id"]})
+            for ident, text in asked:
+                result = answer(engine, text, since=since, until=until, sources=source, now=now)
+                _show_answer(result, as_json, extra={"id": ident})
             return
         assert question is not None
         result = answer(engine, question, since=since, until=until, sources=source, now=now)
@@ -96,14 +112,18 @@ def _show_related(hits: Sequence[Hit]) -> None:
 
 @app.command()
 def summary(
-    article: Annotated[str | None, typer.Option("--article", help="Summarize this article (its id).")] = None,
+    article: Annotated[
+        str | None, typer.Option("--article", help="Summarize this article (its id).", callback=_maybe_id)
+    ] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Key points about a subject.")] = None,
     period: Annotated[
         str | None, typer.Option("--period", help="Digest of the last 1d, 7d, 2w, 1m... grouped by story.")
     ] = None,
     articles: Annotated[
         Path | None,
-        typer.Option("--articles", help="A file of article ids (one a line): one summary line each."),
+        typer.Option(
+            "--articles", help="A file of article ids (one a line): one summary line each.", **QUERIES_FILE
+        ),
     ] = None,
     since: Since = None,
     until: Until = None,
@@ -114,6 +134,8 @@ def summary(
 ) -> None:
     """Summarize an article, a topic or a period with cited sentences from the news."""
     chosen = [o for o in (article, topic, period, articles) if o is not None]
+    if topic is not None and not topic.strip():
+        raise typer.BadParameter("the topic is empty")
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of --article, --topic, --period or --articles")
     if period is not None:
@@ -121,9 +143,10 @@ def summary(
             period_range(period)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
+    ids = _lines(articles) if articles is not None else []
     with open_engine(data_dir) as engine:
         if articles is not None:
-            _summarize_many(engine, list(_lines(articles)), as_json)
+            _summarize_many(engine, ids, as_json)
             return
         if article is not None:
             result = summarize_article(engine, article)

@@ -11,8 +11,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from tqdm import tqdm
 
+from .cli_input import (
+    QUERIES_FILE,
+    SURROGATE,
+    check_article_id,
+    iso_date,
+    outlet_names,
+    query_lines,
+    settings_problem,
+)
 from .config import Settings
 from .engine import Engine
 
@@ -30,16 +40,30 @@ DataDir = Annotated[
         "--data-dir", envvar="NEWSBOT_DATA_DIR", help="Folder for news.db and the index [default: data]."
     ),
 ]
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
-Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after this date.")]
-Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before this date.")]
+Since = Annotated[
+    str | None,
+    typer.Option("--since", help="Only articles published on or after this date.", callback=iso_date),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="Only articles published on or before this date.", callback=iso_date),
+]
 Source = Annotated[
-    list[str] | None, typer.Option("--source", help="Only articles from this outlet (repeatable).")
+    list[str] | None,
+    typer.Option("--source", help="Only articles from this outlet (repeatable).", callback=outlet_names),
 ]
 
 
 def settings_for(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
+    """The settings, or exit status 2 with the bad setting named (a bad value in .env is bad input too)."""
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as error:
+        typer.echo(settings_problem(error), err=True)
+        raise typer.Exit(2) from None
 
 
 @contextmanager
@@ -52,7 +76,13 @@ def open_engine(data_dir: Path | None) -> Iterator[Engine]:
 
 
 def emit(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    """One JSON line; a lone surrogate (an undecodable file name's byte) is written as its \\u escape."""
+    typer.echo(SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False)))
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: a lone surrogate shown as U+FFFD rather than failing to print."""
+    return SURROGATE.sub("\ufffd", text)
 
 
 class Bar:
@@ -99,19 +129,22 @@ def ingest(
             f"skipped {len(report.skipped)}"
         )
         for skipped in report.skipped:
-            typer.echo(f"  skipped {skipped.source}: {skipped.reason}")
+            typer.echo(printable(f"  skipped {skipped.source}: {skipped.reason}"))
     raise typer.Exit(1 if report.failed else 0)
 
 
 @app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
-    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 10,
+    k: Annotated[int, typer.Option("-k", help="How many passages.", min=1, max=1000)] = 10,
     since: Since = None,
     until: Until = None,
     source: Source = None,
     queries: Annotated[
-        Path | None, typer.Option("--queries", help='JSON Lines of {"id", "query"}: one result line each.')
+        Path | None,
+        typer.Option(
+            "--queries", help='JSON Lines of {"id", "query"}: one result line each.', **QUERIES_FILE
+        ),
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
@@ -119,13 +152,14 @@ def search(
     """Find passages by hybrid (dense + lexical) search."""
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a QUERY or --queries FILE, not both")
+    if query is not None and not query.strip():
+        raise typer.BadParameter("the query is empty")
+    asked = query_lines(queries, "--queries") if queries is not None else []
     with open_engine(data_dir) as engine:
         if queries is not None:
-            for line in queries.read_text().splitlines():
-                if line.strip():
-                    item = json.loads(line)
-                    hits = engine.search(item["query"], k=k, since=since, until=until, sources=source)
-                    emit({"id": item["id"], "hits": [h.to_json() for h in hits]})
+            for ident, text in asked:
+                hits = engine.search(text, k=k, since=since, until=until, sources=source)
+                emit({"id": ident, "hits": [h.to_json() for h in hits]})
             return
         hits = engine.search(query, k=k, since=since, until=until, sources=source)
     if as_json:
@@ -144,7 +178,7 @@ def articles(
     since: Since = None,
     until: Until = None,
     source: Source = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.", min=1)] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -165,7 +199,9 @@ def articles(
 
 @app.command()
 def show(
-    article_id: Annotated[str, typer.Argument(help="An article id (see `newsbot articles`).")],
+    article_id: Annotated[
+        str, typer.Argument(help="An article id (see `newsbot articles`).", callback=check_article_id)
+    ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -203,7 +239,9 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def remove(
-    article_id: Annotated[str, typer.Argument(help="The id of the article to remove.")],
+    article_id: Annotated[
+        str, typer.Argument(help="The id of the article to remove.", callback=check_article_id)
+    ],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:

@@ -108,7 +108,19 @@ class ParsedQuery:
         return max(ends) if ends else None
 
 
+# Not text a question can mean: lone surrogates (a command line's undecodable bytes, a JSON "\\ud800"),
+# which the tokenizer and SQLite refuse, and control characters other than whitespace.
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00-\x08\x0e-\x1f\x7f]")
+
+
+def clean_question(text: str) -> str:
+    """A question as the engine reads it: what is not text becomes a space; trimmed. Applied once where
+    questions enter (search and the answer plan), so every caller (CLI, bot, tests) gets the same."""
+    return _NOT_TEXT.sub(" ", text).strip()
+
+
 def parse_query(text: str, outlets: Iterable[str] = ()) -> ParsedQuery:
+    text = clean_question(text)
     mentions = find_outlets(text, outlets)
     return ParsedQuery(
         text=text,

@@ -30,7 +30,7 @@ import numpy as np
 from .embedder import Embedder, embed_cached
 from .migrations import decode_spans
 from .models import Hit
-from .query import ParsedQuery, parse_query
+from .query import ParsedQuery, clean_question, parse_query
 from .rerank import passage_words, question_clauses, sentence_scores
 from .store import Filters, Store
 from .vectors import VectorIndex
@@ -70,6 +70,7 @@ def hybrid_search(
     weights: FusionWeights | None = None,
     parsed: ParsedQuery | None = None,
 ) -> list[Hit]:
+    query = clean_question(query)
     filters = filters or Filters()
     weights = weights or FusionWeights()
     if parsed is None:

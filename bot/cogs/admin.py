@@ -1,15 +1,18 @@
 """Admin commands: `/reindex`, `/ingest`, `/remove`, `/stats`, `/sync`.
 
 Hidden from members by default (Manage Server) and checked again when invoked, since a server can
-override default permissions: Manage Server, Administrator, or a role named in NEWSBOT_ADMIN_ROLES.
+override default permissions: Manage Server, Administrator, or a role whose id is in NEWSBOT_ADMIN_ROLES.
+Ingests, reindexes and removals run in the bot's admin pool, never in the threads answering uses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,9 +24,10 @@ from index.engine import ReindexBusy
 from index.models import IngestReport
 
 from .. import engine_calls, render
-from ..client import admin_only
+from ..client import admin_only, may_administer
 from ..errors import UserFacingError
 from ..parsing import resolve_article, title_choices
+from ..skips import ingest_summary
 
 if TYPE_CHECKING:
     from ..client import NewsBot
@@ -55,17 +59,13 @@ class ProgressState:
         self.latest = (stage, done, total)
 
 
-def ingest_summary(report: IngestReport) -> str:
-    text = (
-        f"Ingested: {report.added} added, {report.updated} updated, {report.duplicates} duplicates, "
-        f"{len(report.skipped)} skipped."
-    )
-    for skipped in report.skipped:
-        text += f"\n• skipped <{skipped.source}>: {skipped.reason}"
-    return text
-
-
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+RECORDS_UPLOAD_LIMIT = 100_000_000  # a JSON Lines upload holds many articles, each read within the page cap
+
+
+def upload_limit(filename: str, page_limit: int) -> int:
+    """Largest attachment accepted: one page's cap, or more for a JSON Lines file of many articles."""
+    return RECORDS_UPLOAD_LIMIT if filename.lower().endswith((".jsonl", ".ndjson")) else page_limit
 
 
 class Admin(commands.Cog):
@@ -87,7 +87,7 @@ class Admin(commands.Cog):
         state = ProgressState()
         shower = asyncio.create_task(self._show_progress(interaction, state, full))
         try:
-            report = await asyncio.to_thread(self.bot.engine.reindex, full=full, progress=state)
+            report = await self.bot.run_admin(self.bot.engine.reindex, full=full, progress=state)
         finally:
             shower.cancel()
         self.bot.titles.invalidate()
@@ -134,11 +134,13 @@ class Admin(commands.Cog):
             raise UserFacingError("Give either a URL (article or feed) or an attached file.")
         if url is not None and not re.match(r"^https?://\S+$", url.strip()):
             raise UserFacingError("The URL must start with http:// or https://.")
-        if file is not None and file.size > self.bot.engine.settings.fetch_max_bytes:
+        if file is not None and file.size > upload_limit(
+            file.filename, self.bot.engine.settings.fetch_max_bytes
+        ):
             raise UserFacingError(f"That file is too large ({file.size} bytes).")
         await interaction.response.defer(thinking=True)
         if url is not None:
-            report = await asyncio.to_thread(self.bot.engine.ingest, [url.strip()])
+            report = await self.bot.run_admin(self.bot.engine.ingest, [url.strip()])
         else:
             assert file is not None
             report = await self._ingest_file(file)
@@ -154,9 +156,13 @@ class Admin(commands.Cog):
             with tempfile.TemporaryDirectory(prefix="newsbot-upload-") as folder:
                 path = Path(folder) / name
                 path.write_bytes(data)
-                return self.bot.engine.ingest([str(path)])
+                report = self.bot.engine.ingest([str(path)])
+            # Skipped items are named by the uploaded file's name, not the server's temporary folder.
+            prefix = f"{folder}{os.sep}"
+            report.skipped = [replace(s, source=s.source.removeprefix(prefix)) for s in report.skipped]
+            return report
 
-        return await asyncio.to_thread(ingest)
+        return await self.bot.run_admin(ingest)
 
     @admin_command(name="remove", description="Remove an article from the news held.")
     @app_commands.describe(article="The article: start typing its title and pick it from the list.")
@@ -165,13 +171,17 @@ class Admin(commands.Cog):
         article_id = resolve_article(titles, article)
         title = dict(titles).get(article_id, article_id)
         await interaction.response.defer(thinking=True)
-        removed = await asyncio.to_thread(self.bot.engine.remove, article_id)
+        removed = await self.bot.run_admin(self.bot.engine.remove, article_id)
         self.bot.titles.invalidate()
         self.bot.outlet_names.invalidate()
         await self._say(interaction, f"Removed “{title}”." if removed else f"“{title}” was already gone.")
 
     @remove.autocomplete("article")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        # Checks do not run for autocomplete, and a server may show the command to anyone: only admins
+        # are offered article titles.
+        if not may_administer(interaction):
+            return []
         return title_choices(await self.bot.titles.get(), current)
 
     # -- stats / sync -----------------------------------------------------------------------------

@@ -93,7 +93,9 @@ class Ask(commands.Cog):
                         engine_calls.answer_question, self.bot.engine, question, history=history
                     )
             await self.reply(
-                message, render.answer_messages(answer, info), AskedQuestion(question, cited=_cited(answer))
+                message,
+                render.answer_messages(answer, info),
+                AskedQuestion(answer.question, cited=_cited(answer)),
             )
         except Exception as error:
             await self._report(message, error)
@@ -180,7 +182,7 @@ class Ask(commands.Cog):
             answer, info = await asyncio.to_thread(
                 engine_calls.answer_question, self.bot.engine, question, since=since_date, sources=sources
             )
-        asked = AskedQuestion(question, since_date, sources, _cited(answer))
+        asked = AskedQuestion(answer.question, since_date, sources, _cited(answer))
         await self.follow_up(interaction, render.answer_messages(answer, info), asked, ephemeral=private)
 
     @ask.autocomplete("source")
@@ -202,7 +204,9 @@ class Ask(commands.Cog):
             await interaction.response.defer(thinking=True)
             answer, info = await asyncio.to_thread(engine_calls.answer_question, self.bot.engine, question)
         await self.follow_up(
-            interaction, render.answer_messages(answer, info), AskedQuestion(question, cited=_cited(answer))
+            interaction,
+            render.answer_messages(answer, info),
+            AskedQuestion(answer.question, cited=_cited(answer)),
         )
 
     async def follow_up(

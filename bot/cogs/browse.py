@@ -1,4 +1,5 @@
-"""Browsing what the bot holds: `/latest`, `/search`, `/sources`."""
+"""Browsing what the bot holds: `/latest`, `/search`, `/sources`. Each reads SQLite or searches, so each
+takes a slot of the question limiter (per-member rate and the cap on work at once) like a question."""
 
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ class Browse(commands.Cog):
         source: str | None = None,
         count: app_commands.Range[int, 1, 25] = 10,
     ) -> None:
-        await interaction.response.defer(thinking=True)
-        found, info = await asyncio.to_thread(
-            engine_calls.latest_articles, self.bot.engine, source=source, count=count
-        )
+        with self.bot.limiter.slot(interaction.user.id):
+            await interaction.response.defer(thinking=True)
+            found, info = await asyncio.to_thread(
+                engine_calls.latest_articles, self.bot.engine, source=source, count=count
+            )
         title = f"Latest from {source}" if source else "Latest articles"
         await self._send(interaction, render.articles_messages(title, found, info, empty="No articles yet."))
 
@@ -48,8 +50,9 @@ class Browse(commands.Cog):
     @app_commands.command(name="search", description="Articles matching your words, with dates and links.")
     @app_commands.describe(query="Words or a question to look for.")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 2, 300]) -> None:
-        await interaction.response.defer(thinking=True)
-        hits, info = await asyncio.to_thread(engine_calls.search_articles, self.bot.engine, query)
+        with self.bot.limiter.slot(interaction.user.id):
+            await interaction.response.defer(thinking=True)
+            hits, info = await asyncio.to_thread(engine_calls.search_articles, self.bot.engine, query)
         parts = render.hits_messages(f"Search: {query}", hits, info, empty="No article matches.")
         await self._send(interaction, parts)
 
@@ -57,8 +60,9 @@ class Browse(commands.Cog):
         name="sources", description="Outlets held, their article counts and newest article."
     )
     async def sources(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True)
-        outlets, info = await asyncio.to_thread(engine_calls.outlets, self.bot.engine)
+        with self.bot.limiter.slot(interaction.user.id):
+            await interaction.response.defer(thinking=True)
+            outlets, info = await asyncio.to_thread(engine_calls.outlets, self.bot.engine)
         await self._send(interaction, render.sources_messages(outlets, info))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..engine import Engine
+from ..query import clean_question
 from .dates import DateRange, intersect, parse_dates
 from .followup import Turn, resolve
 from .outlets import find_outlets
@@ -53,6 +54,8 @@ def make_plan(
     history: Sequence[Turn] = (),
     now: date | datetime | str | None = None,
 ) -> Plan:
+    question = clean_question(question)
+    history = tuple(_clean_turn(turn) for turn in history)
     query = resolve(question, history)
     dates, query = parse_dates(query, today(now))
     named = find_outlets(query, store_outlets(engine))
@@ -70,3 +73,12 @@ def make_plan(
     )
     log.debug("plan: %s", plan)
     return plan
+
+
+def _clean_turn(turn: Turn) -> Turn:
+    """An earlier question cleaned like the new one (an Answer's question was cleaned when asked)."""
+    if isinstance(turn, str):
+        return clean_question(turn)
+    if isinstance(turn, tuple):
+        return (clean_question(turn[0]), turn[1])
+    return turn

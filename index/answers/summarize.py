@@ -90,6 +90,7 @@ def summarize_topic(
     """Key points about a subject across articles (one point per article), oldest first; no points when
     the news held says nothing about it."""
     plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
+    topic = plan.question  # cleaned like any question
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
     pool = hit_sentences(hits, cache)

@@ -15,11 +15,11 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from index.models import ArticleDraft, Skipped
-from index.sources.cleaning import Unreadable, check_not_binary, decode_text
+from index.sources.cleaning import Unreadable, bom_encoding, check_not_binary, decode_text
 from index.sources.feeds import parse_feed, sniff_markup
 from index.sources.fetch import FetchedPage, Fetcher, FetchError
 from index.sources.html import decode_html, extract_article
-from index.sources.records import parse_json, parse_jsonl
+from index.sources.records import parse_json, parse_jsonl, read_jsonl
 from index.sources.text_files import parse_markdown, parse_txt
 
 __all__ = ["FetchError", "FetchedPage", "Fetcher", "read_sources"]
@@ -56,6 +56,10 @@ _MIME_KINDS = {
 }
 _XML_MIMES = frozenset({"application/xml", "text/xml"})
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# A JSON Lines file is streamed record by record (each within max_bytes); this bounds the whole file.
+RECORDS_FILE_LIMIT = 2_000_000_000
+_SNIFF = 8192
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_sources(
@@ -126,13 +130,13 @@ class _Reader:
             found = False
             for file in _walk(path):
                 found = True
-                yield from self._guarded(str(file), self._read_file(file, str(file)))
+                yield from self._guarded(_named(str(file)), self._read_file(file, _named(str(file))))
             if not found:
-                yield Skipped(source, "folder holds no files")
+                yield Skipped(_named(source), "folder holds no files")
         elif path.exists():
-            yield from self._read_file(path, source)
+            yield from self._read_file(path, _named(source))
         else:
-            yield Skipped(source, "no such file or folder")
+            yield Skipped(_named(source), "no such file or folder")
 
     def _read_file(self, path: Path, origin: str) -> Iterator[ArticleDraft | Skipped]:
         suffix = path.suffix.lower()
@@ -142,6 +146,9 @@ class _Reader:
                 origin,
                 f"unsupported file type {suffix}" if suffix else "unsupported file type (no extension)",
             )
+            return
+        if kind == "jsonl":
+            yield from self._read_records(path, origin)
             return
         try:
             size = path.stat().st_size
@@ -156,6 +163,34 @@ class _Reader:
             yield Skipped(origin, f"cannot read file ({error.strerror or error})")
             return
         yield from self._parse(kind, data, origin, from_url=False)
+
+    def _read_records(self, path: Path, origin: str) -> Iterator[ArticleDraft | Skipped]:
+        """A JSON Lines file record by record: `max_bytes` caps each record (one article, like one page)
+        and RECORDS_FILE_LIMIT the file, so a bulk export of many articles is read, never held whole."""
+        try:
+            size = path.stat().st_size
+            if size > RECORDS_FILE_LIMIT:
+                yield Skipped(origin, f"file too large ({size} bytes, limit {RECORDS_FILE_LIMIT})")
+                return
+            if not path.is_file():
+                yield Skipped(origin, "not a regular file")
+                return
+            with path.open("rb") as stream:
+                head = stream.read(_SNIFF)
+                check_not_binary(head)
+                if bom_encoding(head) in (None, "utf-8-sig"):
+                    stream.seek(0)
+                    yield from read_jsonl(stream, origin, max_record=self.max_bytes)
+                    return
+            # UTF-16/32 has no byte-wise lines: such a file is read whole, within the one-page cap.
+            if size > self.max_bytes:
+                yield Skipped(origin, f"file too large ({size} bytes, limit {self.max_bytes})")
+                return
+            yield from self._parse("jsonl", path.read_bytes(), origin, from_url=False)
+        except Unreadable as error:
+            yield Skipped(origin, error.reason)
+        except OSError as error:
+            yield Skipped(origin, f"cannot read file ({error.strerror or error})")
 
     # -- URLs -------------------------------------------------------------------------------------
 
@@ -228,6 +263,12 @@ class _Reader:
 
 # A folder of news may carry its own documentation; those files are not articles.
 _FOLDER_DOCS = re.compile(r"^(readme|license|licence|notice|attribution|copying)(\.[\w.]+)?$", re.IGNORECASE)
+
+
+def _named(path: str) -> str:
+    """A file's name as text: an undecodable byte of a file name (a lone surrogate in Python) becomes
+    U+FFFD, so the name can be stored and printed; the file itself is still opened by its real name."""
+    return _SURROGATE.sub("\ufffd", path)
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -23,6 +23,8 @@ _MAX_CONTROL_RATIO = 0.05
 _TRAILING_SPACE = re.compile(r"[ \t\f\v]+$", re.MULTILINE)
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _INLINE_SPACE = re.compile(r"\s+")
+# Lone surrogates (from JSON "\\ud800" escapes) are not text: SQLite and every encoder refuse them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class Unreadable(Exception):
@@ -73,7 +75,7 @@ def decode_text(data: bytes) -> str:
 
 def normalise_text(text: str) -> str:
     """NFC, LF line ends, no trailing spaces on lines, at most one blank line in a row, trimmed."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", _SURROGATES.sub("\ufffd", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _TRAILING_SPACE.sub("", text)
     text = _MANY_NEWLINES.sub("\n\n", text)
@@ -85,5 +87,6 @@ def clean_inline(value: object) -> str | None:
     leave `&#039;` in titles), whitespace collapsed, NFC, None if empty."""
     if value is None:
         return None
-    text = _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", html.unescape(str(value)))).strip()
+    text = _SURROGATES.sub("\ufffd", html.unescape(str(value)))
+    text = _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
     return text or None

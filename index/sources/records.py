@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import BinaryIO
 
 from index.models import ArticleDraft, Skipped
 from index.sources.cleaning import clean_inline, normalise_text
@@ -26,6 +29,9 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | Skipped]:
     except json.JSONDecodeError as error:
         yield Skipped(origin, f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
         return
+    except RecursionError:
+        yield Skipped(origin, "JSON nested too deeply")
+        return
     if isinstance(data, Mapping):
         listed = next((data[key] for key in _LIST_KEYS if isinstance(data.get(key), list)), None)
         if listed is None:
@@ -43,9 +49,59 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | Skipped]:
 
 
 def parse_jsonl(text: str, origin: str) -> Iterator[ArticleDraft | Skipped]:
-    """One article per non-blank line of a JSON Lines file; bad lines are skipped with their number."""
+    """One article per non-blank line of a JSON Lines text (a fetched body, already in memory)."""
+    lines = ((n, line) for n, line in enumerate(text.split("\n"), start=1))
+    yield from _jsonl_records(lines, origin)
+
+
+def read_jsonl(stream: BinaryIO, origin: str, *, max_record: int) -> Iterator[ArticleDraft | Skipped]:
+    """One article per line of a JSON Lines file, read record by record: memory stays within one
+    record however large the file, and a record over `max_record` bytes is skipped with its line."""
+    yield from _jsonl_records(_stream_lines(stream, origin, max_record), origin)
+
+
+def _stream_lines(stream: BinaryIO, origin: str, max_record: int) -> Iterator[tuple[int, str | Skipped]]:
+    """(line number, text) per line; a Skipped in place of the text for an oversized or undecodable line."""
+    for number in itertools.count(1):
+        raw = stream.readline(max_record + 1)
+        if not raw:
+            return
+        where = f"{origin}:{number}"
+        if len(raw) > max_record and not raw.endswith(b"\n"):
+            size = len(raw) + _skip_line(stream)
+            reason = f"line {number}: record too large ({size} bytes, limit {max_record})"
+            yield number, Skipped(where, reason)
+            continue
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = f"byte 0x{raw[error.start]:02x} at column {error.start + 1}"
+            yield number, Skipped(where, f"line {number}: not valid UTF-8 ({bad})")
+
+
+def _skip_line(stream: BinaryIO, chunk: int = 1 << 16) -> int:
+    """Read past the rest of the current line; returns how many bytes were passed over."""
+    passed = 0
+    while piece := stream.readline(chunk):
+        passed += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return passed
+
+
+def _jsonl_records(
+    lines: Iterable[tuple[int, str | Skipped]], origin: str
+) -> Iterator[ArticleDraft | Skipped]:
+    """Records of (number, line) pairs. Lines are split at "\\n" only: a JSON string may hold U+2028
+    and other characters that str.splitlines breaks at."""
     found = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in lines:
+        if isinstance(line, Skipped):
+            found = True
+            yield line
+            continue
         if not line.strip():
             continue
         found = True
@@ -56,6 +112,9 @@ def parse_jsonl(text: str, origin: str) -> Iterator[ArticleDraft | Skipped]:
             yield Skipped(
                 f"{origin}:{number}", f"{where}: not valid JSON: {error.msg} (column {error.colno})"
             )
+            continue
+        except RecursionError:
+            yield Skipped(f"{origin}:{number}", f"{where}: JSON nested too deeply")
             continue
         yield record_to_draft(record, f"{origin}:{number}", where=where)
     if not found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -119,3 +120,17 @@ def test_summary_arguments_are_checked(cli) -> None:
 def test_commands_are_listed_in_help(cli) -> None:
     result = cli("--help")
     assert "ask" in result.output and "summary" in result.output
+
+
+def test_lone_surrogates_in_a_question_are_cleaned_not_a_crash(cli, tmp_path) -> None:
+    """Undecodable argv bytes (`$'bankman \xff\xfe fried'`) and a JSON "\ud800" reach the real tokenizer."""
+    result = cli("ask", "Sam Bankman \udcff\udcfe Fried trial", "--json")
+    assert result.exit_code == 0, result.output
+    assert set(lines(result.output)[0]) == {"answer", "abstained", "citations"}
+    file = tmp_path / "q.jsonl"
+    file.write_text('{"id": "q1", "query": "Bankman \\ud800 Fried"}\n{"id": "q2", "query": 7}\n')
+    bad = cli("ask", "--questions", str(file), "--json")
+    message = " ".join(re.sub(r"[│╭╮╰╯─]", " ", bad.output).split())
+    assert bad.exit_code == 2 and 'line 2: "query" must be a non-empty string' in message
+    file.write_text('{"id": "q1", "query": "Bankman \\ud800 Fried"}\n')
+    assert cli("ask", "--questions", str(file), "--json").exit_code == 0

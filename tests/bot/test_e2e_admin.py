@@ -81,7 +81,7 @@ async def test_reindex_runs_for_an_admin_while_questions_are_answered(fake, hash
 
 async def test_admin_role_from_settings_is_accepted(fake, hash_news_engine):
     w = fake.world
-    async with running_bot(fake, hash_news_engine, admin_roles=["subscriber"]):
+    async with running_bot(fake, hash_news_engine, admin_roles=[w.subscriber_role_id]):
         rec = await fake.send_slash_command("stats", {}, user_id=w.member_id)
         await rec.wait_acknowledged()
         stats = await fake.wait_for_bot_message(timeout=10)

@@ -12,11 +12,12 @@ import pytest
 
 import bot.cogs
 from bot.client import EXTENSIONS, NewsBot, is_admin, payload_hash, read_sync_state, write_sync_state
-from bot.cogs.admin import ProgressState, ingest_summary
+from bot.cogs.admin import ProgressState
 from bot.errors import APOLOGY, NotAdmin, UserFacingError, message_for
 from bot.limits import Busy, QuestionLimiter
 from bot.parsing import name_choices, parse_since, resolve_article, strip_mentions, title_choices
 from bot.settings import BotSettings
+from bot.skips import FETCH_FAILED, ingest_summary, member_reason
 from index import feedback
 from index.engine import ReindexBusy
 from index.models import IngestReport, Skipped
@@ -89,12 +90,12 @@ def test_title_choices_are_capped_and_short_and_resolve_checks_the_value():
 
 def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("DISCORD_TOKEN", "secret")
-    monkeypatch.setenv("NEWSBOT_ADMIN_ROLES", "Editors, 1234")
+    monkeypatch.setenv("NEWSBOT_ADMIN_ROLES", "5678, 1234")
     monkeypatch.setenv("NEWSBOT_ANSWER_CHANNELS", "11,12")
     monkeypatch.setenv("NEWSBOT_DEV_GUILD_ID", "99")
     settings = BotSettings(_env_file=None)
     assert settings.token() == "secret" and "secret" not in repr(settings)
-    assert settings.admin_roles == ["Editors", "1234"]
+    assert settings.admin_roles == [5678, 1234]
     assert settings.answer_channels == [11, 12] and settings.dev_guild_id == 99
 
 
@@ -136,19 +137,86 @@ def test_admin_rights():
     assert is_admin(Member(), discord.Permissions(manage_guild=True), [])
     assert is_admin(Member(), discord.Permissions(administrator=True), [])
     assert not is_admin(Member(Role(5, "Editors")), none, [])
-    assert is_admin(Member(Role(5, "Editors")), none, ["editors"])
-    assert is_admin(Member(Role(5, "Editors")), none, ["5"])
+    assert is_admin(Member(Role(5, "Editors")), none, [5])
+    assert not is_admin(Member(Role(6, "5")), none, [5])  # a role named like an admin role's id
+
+
+def test_admin_roles_are_ids_and_a_name_is_refused_with_a_hint(monkeypatch):
+    """Role names are not unique: a member who may create roles could copy an admin role's name."""
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("NEWSBOT_ADMIN_ROLES", "Editors, 1234")
+    with pytest.raises(ValidationError, match=r"takes role ids, not names \('Editors'\).*Copy Role ID"):
+        BotSettings(_env_file=None)
+
+
+def test_python_m_bot_with_a_role_name_says_to_use_ids(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(root),
+           "DISCORD_TOKEN": "x", "NEWSBOT_ADMIN_ROLES": "Editors"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "NEWSBOT_ADMIN_ROLES: takes role ids, not names ('Editors')" in done.stderr
 
 
 def test_ingest_summary_and_progress_state():
-    report = IngestReport(added=2, skipped=[Skipped("https://x", "not found")])
+    report = IngestReport(added=2, skipped=[Skipped("https://x", "no article text found")])
     assert ingest_summary(report).splitlines() == [
         "Ingested: 2 added, 0 updated, 0 duplicates, 1 skipped.",
-        "• skipped <https://x>: not found",
+        "• 1 skipped: no article text found — <https://x>",
     ]
     state = ProgressState()
     state("reindex", 3, 10)
     assert state.latest == ("reindex", 3, 10)
+
+
+NETWORK_REASONS = [
+    "connection refused",
+    "HTTP 403 Forbidden",
+    "timed out after 3 s",
+    "could not resolve host name",
+    "TLS certificate not trusted (self signed)",
+    "network error ([Errno 113] No route to host)",
+    "refused: 10.0.0.7 is a private address",
+    "redirected to http://[::1]:8080/",
+    "feed entry has no text (no content or summary); linked page: connection reset",
+]
+
+
+@pytest.mark.parametrize("reason", NETWORK_REASONS)
+def test_members_never_read_network_details_of_a_fetch(reason):
+    shown = ingest_summary(IngestReport(skipped=[Skipped("https://example.org/a", reason)]))
+    assert member_reason(Skipped("https://example.org/a", reason)) == FETCH_FAILED
+    assert FETCH_FAILED in shown and reason not in shown
+
+
+def test_a_fetch_failure_kind_decides_when_present():
+    class KindSkipped(Skipped):
+        kind = "refused"
+
+    assert member_reason(KindSkipped("https://a", "odd words")) == FETCH_FAILED
+    assert member_reason(Skipped("f.json", "JSON holds a string, not an article object")).startswith("JSON")
+    assert (
+        member_reason(Skipped("f", "unexpected error while reading (KeyError: 'x')")) == "could not be read"
+    )
+
+
+def test_a_long_skip_list_is_summarised_not_a_wall():
+    skipped = [Skipped(f"https://n.example/{i}", "connection refused") for i in range(500)]
+    skipped += [Skipped(f"feed.xml#{i}", f"entry {i}: no title or text") for i in range(30)]
+    text = ingest_summary(IngestReport(added=1, skipped=skipped))
+    lines = text.splitlines()
+    assert lines[1] == (
+        "• 500 skipped: could not be fetched — <https://n.example/0>, <https://n.example/1>, "
+        "<https://n.example/2> and 497 more"
+    )
+    assert len(lines) <= 10 and len(text) < 2000
+    assert lines[-1] == "• 23 skipped for 23 other reasons"
 
 
 def test_feedback_and_question_stats(engine):

@@ -1,6 +1,9 @@
 """The CLI contract, in-process with typer's runner, on a tiny data folder and the HashEmbedder."""
 
 import json
+import os
+import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -108,3 +111,107 @@ def test_every_command_has_help(newsbot):
         assert (
             "Usage" in result.stdout and (command.callback.__doc__ or "").split("\n")[0][:30] in result.stdout
         )
+
+
+def unboxed(output: str) -> str:
+    """An error message without the box typer draws around it (lines joined with single spaces)."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
+
+
+class StrictEmbedder(HashEmbedder):
+    """Refuses what a real tokenizer refuses: text that is not encodable (lone surrogates)."""
+
+    def embed(self, texts):
+        for text in texts:
+            text.encode("utf-8")
+        return super().embed(texts)
+
+
+def test_lone_surrogates_in_a_query_are_cleaned_not_a_crash(newsbot, corpus, tmp_path, monkeypatch):
+    r"""`$'bankman \xff\xfe fried'` reaches Python as lone surrogates; a JSON "\ud800" too."""
+    monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: StrictEmbedder())
+    folder, _ = corpus
+    newsbot("ingest", str(folder), "--json")
+    hits = json.loads(newsbot("search", "Carney \udcff\udcfe Canada election", "--json").stdout)
+    assert hits and "Canada" in hits[0]["excerpt"] + hits[0]["title"]
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "query": "Carney \\ud800 election"}\n')
+    (row,) = [json.loads(x) for x in newsbot("search", "--queries", str(queries)).stdout.splitlines()]
+    assert row["id"] == "q1" and row["hits"]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        ('["q2", "a list"]', "line 2: expected an object"),
+        ('{"id": "q2"}', 'line 2: "query" must be a non-empty string'),
+        ('{"id": true, "query": "x"}', 'line 2: "id" must be a string or a whole number'),
+        ('{"id": "\\udc80", "query": "x"}', 'line 2: "id" holds characters that are not text'),
+    ],
+)
+def test_a_malformed_queries_line_is_named_and_nothing_runs(newsbot, tmp_path, line, problem):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "query": "Canada"}\n' + line + "\n")
+    result = newsbot("search", "--queries", str(queries), code=2)
+    assert problem in unboxed(result.output) and "Traceback" not in result.output
+    assert '"q1"' not in result.stdout  # checked before the first query runs
+
+
+def test_queries_file_that_is_missing_or_not_utf8(newsbot, tmp_path):
+    result = newsbot("search", "--queries", str(tmp_path / "missing.jsonl"), code=2)
+    assert "does not exist" in result.output
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"id": "q1", "query": "caf\xe9"}\n')
+    result = newsbot("search", "--queries", str(latin), code=2)
+    assert "line 1: not valid UTF-8" in unboxed(result.output)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "x", "--since", "garbage"),
+        ("search", "x", "--until", "2024-13-45"),
+        ("search", "x", "-k", "0"),
+        ("search", "   "),
+        ("articles", "--limit", "-1"),
+        ("articles", "--since", "yesterday"),
+        ("show", "\udcff"),
+        ("remove", "\udcff"),
+        ("search", "x", "--source", "\udcff"),
+        ("articles", "--source", ""),
+        ("summary", "--topic", " "),
+    ],
+)
+def test_bad_arguments_get_a_clear_message_and_change_nothing(newsbot, corpus, args):
+    folder, _ = corpus
+    newsbot("ingest", str(folder), "--json")
+    before = newsbot("stats", "--json").stdout
+    result = newsbot(*args, code=2)
+    assert "Invalid value" in result.output and "Traceback" not in result.output
+    after = newsbot("stats", "--json").stdout
+    assert json.loads(after)["articles"] == json.loads(before)["articles"]
+
+
+def test_a_file_name_with_undecodable_bytes_is_ingested_and_reported(newsbot, tmp_path):
+    """Linux file names are bytes; Python shows an undecodable one with lone surrogates."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    body = b"The harbour council agreed the ferry budget on Tuesday after a long debate. " * 4
+    (Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.txt"))).write_bytes(body)
+    (Path(os.fsdecode(os.fsencode(folder) + b"/bad\xff.bin"))).write_bytes(b"x")
+    result = newsbot("ingest", str(folder), "--json", code=1)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["added"] == 1
+    assert report["skipped"] == [
+        {"source": f"{folder}/bad\ufffd.bin", "reason": "unsupported file type .bin"}
+    ]
+    human = newsbot("ingest", os.fsdecode(os.fsencode(folder) + b"/gone\xfe.txt"), code=1)
+    assert "skipped " in human.stdout and "gone\ufffd.txt: no such file or folder" in human.stdout
+
+
+def test_a_bad_setting_is_named_not_a_traceback(newsbot, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_FETCH_MAX_BYTES", "five megabytes")
+    result = newsbot("stats", code=2)
+    assert "NEWSBOT_FETCH_MAX_BYTES: Input should be a valid integer" in result.output
+    assert "Traceback" not in result.output

@@ -132,3 +132,31 @@ def test_a_folder_readme_or_licence_is_not_an_article(tmp_path):
     (tmp_path / "story.txt").write_text("A real article body with enough words to count as news today.")
     drafts = list(read_sources([str(tmp_path)]))
     assert [d.origin for d in drafts] == [str(tmp_path / "story.txt")]
+
+
+def test_jsonl_larger_than_the_page_cap_is_read_record_by_record(tmp_path: Path) -> None:
+    """A bulk export bigger than one page's cap is ingested; only the one oversized record is skipped."""
+    path = tmp_path / "export.jsonl"
+    body = "Councils met on Tuesday to agree the budget for the coming year. " * 10
+    records = [json.dumps({"title": f"Story {n}", "body": body}) for n in range(1, 61)]
+    records[29] = json.dumps({"title": "Huge", "body": "x" * 5_000})  # line 30: over the cap
+    path.write_text("\n".join(records) + "\n", encoding="utf-8")
+    cap = 2_000
+    assert path.stat().st_size > 10 * cap
+    items = list(read_sources([str(path)], max_bytes=cap))
+    drafts = [i for i in items if isinstance(i, ArticleDraft)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert len(drafts) == 59 and drafts[-1].title == "Story 60"
+    assert len(skipped) == 1 and skipped[0].source == f"{path}:30"
+    assert skipped[0].reason.startswith("line 30: record too large (")
+    assert skipped[0].reason.endswith(f"bytes, limit {cap})")
+
+
+def test_jsonl_lines_split_only_at_newlines_and_bad_bytes_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    first = json.dumps({"title": "Sep", "body": "One\u2028two\x1cthree."}, ensure_ascii=False)
+    path.write_bytes(first.encode() + b"\n" + b'{"body": "caf\xe9"}\n' + b'{"body": "fine"}\r\n')
+    sep, bad, fine = read_all(path)
+    assert isinstance(sep, ArticleDraft) and "\u2028" in sep.body
+    assert bad == Skipped(f"{path}:2", "line 2: not valid UTF-8 (byte 0xe9 at column 14)")
+    assert isinstance(fine, ArticleDraft) and fine.body == "fine"
