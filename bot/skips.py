@@ -27,6 +27,9 @@ _NETWORK = re.compile(
     re.IGNORECASE,
 )
 _CRASH = re.compile(r"^unexpected error|Error:|Exception", re.IGNORECASE)
+# An item's own name quoted in a reason ("feed entry 'Story 3' has no text"): the examples name the
+# items, so reasons that differ only there are one reason.
+_QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*"|‘[^’]*’|“[^”]*”)""")
 
 
 def member_reason(skipped: Skipped) -> str:
@@ -42,7 +45,7 @@ def member_reason(skipped: Skipped) -> str:
         return FETCH_FAILED
     if _CRASH.search(reason):
         return UNREADABLE
-    return reason
+    return _QUOTED.sub("", reason)
 
 
 def _shown(source: str) -> str:

@@ -196,10 +196,7 @@ def test_members_never_read_network_details_of_a_fetch(reason):
 
 
 def test_a_fetch_failure_kind_decides_when_present():
-    class KindSkipped(Skipped):
-        kind = "refused"
-
-    assert member_reason(KindSkipped("https://a", "odd words")) == FETCH_FAILED
+    assert member_reason(Skipped("https://a", "odd words", kind="refused-address")) == FETCH_FAILED
     assert member_reason(Skipped("f.json", "JSON holds a string, not an article object")).startswith("JSON")
     assert (
         member_reason(Skipped("f", "unexpected error while reading (KeyError: 'x')")) == "could not be read"
