@@ -77,6 +77,12 @@ class NewsBot(commands.AutoShardedBot):
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
         )
+        # Votes are cheap writes with a bucket of their own: voting never costs a member a question.
+        self.vote_limiter = QuestionLimiter(
+            rate=settings.vote_rate,
+            window=settings.question_window,
+            max_concurrent=settings.max_concurrent_questions,
+        )
         self.answers = AnswerMemory(engine)
         self.votes = VoteOrder()
         # Ingests and reindexes run here, never in asyncio's default pool that answering uses: a slow

@@ -43,6 +43,9 @@ class BotSettings(BaseSettings):
         "the bot falls back to mentions only if Discord refuses it.",
     )
     question_rate: int = Field(3, ge=1, description="Questions one member may ask per cooldown window.")
+    vote_rate: int = Field(
+        10, ge=1, description="👍/👎 votes one member may cast per cooldown window (apart from questions)."
+    )
     question_window: float = Field(60.0, gt=0, description="The per-member cooldown window, in seconds.")
     max_concurrent_questions: int = Field(
         4, ge=1, description="Questions answered at once; more are told to retry shortly."

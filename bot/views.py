@@ -143,7 +143,7 @@ class AnswerView(discord.ui.View):
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
         ticket = bot.votes.ticket()  # in click order: nothing has been awaited yet
-        with bot.limiter.slot(interaction.user.id):  # a SQLite write, limited like a question
+        with bot.vote_limiter.slot(interaction.user.id):  # a SQLite write, limited apart from questions
             await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
             await self._record_vote(bot, interaction, ticket, vote)
         await interaction.followup.send(

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from bot.views import MORE_ID, UP_ID
+from bot.views import DOWN_ID, MORE_ID, UP_ID
 from tests.conftest import bundled_articles
 from tests.fake_discord import payloads
 from tests.sources.local_http import Response, serve
@@ -52,19 +52,25 @@ async def test_browse_commands_share_the_members_rate_limit(fake, hash_news_engi
     assert all(refused(rec) for rec in later), [rec.callbacks for rec in later]
 
 
-async def test_buttons_share_the_members_rate_limit(fake, hash_news_engine):
+async def test_buttons_share_the_members_rate_limits(fake, hash_news_engine):
+    """ "More sources" is a search, limited like a question; votes have a bucket of their own."""
     w = fake.world
-    async with running_bot(fake, hash_news_engine, question_rate=1):
+    async with running_bot(fake, hash_news_engine, question_rate=1, vote_rate=1):
         rec = await fake.send_slash_command("ask", {"question": "jellyfish learning"}, user_id=w.member_id)
         await rec.wait_acknowledged()
         answer = await fake.wait_for_bot_message(timeout=30)
         clicks = []
-        for button in (MORE_ID, UP_ID):
+        for button in (MORE_ID, UP_ID, DOWN_ID):
             click = await fake.click_component(int(answer["id"]), button, user_id=w.member_id)
             await click.wait_acknowledged()
             clicks.append(click)
-    assert all(refused(click) for click in clicks), [c.callbacks for c in clicks]
-    assert hash_news_engine.store.db.execute("SELECT COUNT(*) FROM feedback").fetchone() == (0,)
+        await fake.wait_for_bot_message(
+            predicate=lambda m: "Thanks for the feedback" in m["content"], timeout=20
+        )
+    more, up, down = clicks
+    assert refused(more) and refused(down), [c.callbacks for c in clicks]
+    assert not refused(up), up.callbacks
+    assert hash_news_engine.store.db.execute("SELECT vote FROM feedback").fetchall() == [(1,)]
 
 
 async def test_remove_autocomplete_offers_titles_to_admins_only(fake, hash_news_engine):
