@@ -166,7 +166,9 @@ class Engine:
         if index is None or not self.settings.lexical_resident:
             return
         arrays = index.arrays()
-        threading.Thread(target=resident.populate, args=(arrays,), daemon=True, name="newsbot-page-in").start()
+        threading.Thread(
+            target=resident.populate, args=(arrays,), daemon=True, name="newsbot-page-in"
+        ).start()
 
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""

@@ -100,9 +100,7 @@ class Store:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # `timeout` is SQLite's busy timeout: a write waits this long for another process's write.
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout
-        )
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
