@@ -126,7 +126,7 @@ class Store:
         write lock up front, waiting up to the busy timeout for other processes' writes: a deferred
         transaction that read first could not wait for it and would fail with "database is locked"."""
         with self.lock:
-            if self._writing:
+            if self._writing or self.db.conn.in_transaction:  # (a caller's own transaction, say)
                 self._writing += 1
                 try:
                     yield
