@@ -42,7 +42,7 @@ from index.text import canonical_url, content_hash  # noqa: E402
 from index.vectors import VectorIndex  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
-JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair")
+JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair", "ingest-stats")
 
 
 def embedder_for(kind: str):
@@ -144,6 +144,12 @@ def acknowledged(lines: list[str]) -> int:
     return max((int(line.split()[1]) for line in lines if line.startswith("ack ")), default=0)
 
 
+def newsbot_stats(data_dir: Path) -> bool:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "index", "stats", "--json", "--data-dir", str(data_dir)]
+    return subprocess.run(command, capture_output=True, env=env, check=False).returncode == 0
+
+
 def timed(job: str, data_dir: Path, source: Path | None, embedder: str) -> float:
     """Seconds a job's work takes uninterrupted (from `ready` to exit), to pick kill points in."""
     process = start(job, data_dir, source, embedder)
@@ -207,7 +213,7 @@ def spans(corpus: Path, embedder: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="faults-scratch-") as scratch:
         folder = Path(scratch)
         ingest = timed("ingest", folder, corpus, embedder)
-        found = {"ingest": ingest, "ingest-pair": 1.5 * ingest}
+        found = {"ingest": ingest, "ingest-pair": 1.5 * ingest, "ingest-stats": ingest}
         for job in ("reindex", "reindex-full"):
             found[job] = timed(job, folder, None, embedder)
     return found
@@ -227,8 +233,11 @@ def trial(
         wait_ready(process)
     seen: list[str] = []
     if kill[0] == "ack":
+        asked = job != "ingest-stats"  # `newsbot stats` from a shell halfway, as an admin would
         while (line := processes[0].stdout.readline()) and line.strip() != f"ack {kill[1]}":
             seen.append(line)
+            if not asked and line.startswith("ack ") and int(line.split()[1]) >= kill[1] // 2:
+                asked = newsbot_stats(data_dir)
         seen.append(line)
     time.sleep(kill[-1])
     alive = [process.poll() is None for process in processes]
