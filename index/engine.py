@@ -215,29 +215,42 @@ class Engine:
         than the log) or behind the log's pruned start is compared with SQLite in full instead."""
         self._seen_version = self.store.data_version()  # read first: a commit after it is seen next time
         before = index.seq
-        changes = self.store.changes_after(index.seq) if index.seq is not None else None
-        if changes is None:
-            seq = self.store.change_seq()
+        if index.seq is None or not self._follow_log(index, exact=True):
+            index.seq = self.store.change_seq()
             self._reconcile(index)
-            changes = self.store.changes_after(seq) or Changes(seq, np.zeros(0, np.int64), [])
-            self._apply(index, changes, exact=False)
-        else:
-            self._apply(index, changes, exact=True)
+            self._follow_log(index, exact=False)
         return index.seq != before
 
+    def _follow_log(self, index: VectorIndex, *, exact: bool) -> bool:
+        """Apply the change log after the index's position, a page at a time; False if the log no
+        longer reaches back to it."""
+        while True:
+            changes = self.store.changes_after(index.seq or 0)
+            if changes is None:
+                return False
+            self._apply(index, changes, exact=exact)
+            if not changes.more:
+                return True
+
     def _apply(self, index: VectorIndex, changes: Changes, *, exact: bool) -> None:
-        """Remove the passages gone from SQLite, add those present. `exact`: the index reflects the
-        log up to its position, so none of the present ones is in it yet (chunk ids are never reused)."""
+        """Remove the passages gone from SQLite, add those present with their stored vectors. `exact`:
+        the index reflects the log up to its position, so none of the present ones is in it yet (chunk
+        ids are never reused)."""
         if changes.seq == index.seq:
             return
         index.remove(changes.removed)
         if self.store.impacts is not None:
             self.store.impacts.discard(changes.removed.tolist())
-        rows = changes.added
-        if rows and not exact:
-            known = np.isin([r[0] for r in rows], index.ids())
-            rows = [r for r, k in zip(rows, known, strict=True) if not k]
-        self._add_rows(index, rows)
+        added = changes.added
+        if added and not exact:
+            known = np.isin([chunk_id for chunk_id, _ in added], index.ids())
+            added = [row for row, k in zip(added, known, strict=True) if not k]
+        stored = self.store.vectors(key for _, key in added)
+        ready = [(chunk_id, key) for chunk_id, key in added if key in stored]
+        if ready:
+            index.add(np.array([i for i, _ in ready]), np.stack([stored[k] for _, k in ready]))
+        if len(ready) < len(added):  # a passage without its vector (never expected): embed it
+            self._add_rows(index, self.store.chunk_rows([i for i, k in added if k not in stored]))
         index.seq = changes.seq
         self.store.forget_cached()
 
@@ -399,8 +412,7 @@ class Engine:
                     progress("reindex", done, total)
                 # Other processes may have written while the pages were read: their passages follow.
                 fresh.seq = seq
-                changes = self.store.changes_after(seq) or Changes(seq, np.zeros(0, np.int64), [])
-                self._apply(fresh, changes, exact=False)
+                self._follow_log(fresh, exact=False)
                 self._save_vectors(fresh, rebuilt=True)
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
                 # doubling, so a filled index holds up to twice its vectors' memory (1.8x measured).
@@ -463,7 +475,7 @@ class Engine:
         meta = read_meta(self.settings.index_dir) or {}
         counts = self.store.counts()
         if self._vectors is not None:
-            vectors = self._vectors.count
+            vectors = self.vectors.count  # (after following what other processes wrote)
         elif meta.get("seq") is not None and meta["seq"] == self.store.change_seq():
             vectors = meta.get("count", 0)
         else:  # the saved index is behind SQLite (say, after a crash): loading catches up to it

@@ -34,11 +34,12 @@ class Conflict(RuntimeError):
 
 @dataclass(frozen=True)
 class Changes:
-    """What the change log holds after a position: the passages touched since, as they stand now."""
+    """A page of the change log after a position: the passages touched, as they stand now."""
 
-    seq: int  # the log's newest position, as of the snapshot read
+    seq: int  # the page's last position (the position asked for when the page is empty)
     removed: np.ndarray  # touched passages that no longer exist
-    added: list[tuple[int, str, str, str]]  # (chunk id, embed key, title, text) of those that do
+    added: list[tuple[int, str]]  # (chunk id, embed key) of those that do
+    more: bool = False  # the log goes on after this page
 
 
 @dataclass(frozen=True)
@@ -643,39 +644,46 @@ class Store:
         with self.lock:
             return self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
 
-    def changes_after(self, seq: int) -> Changes | None:
-        """The passages touched after position `seq`, read in one snapshot with the position it
-        reaches; None if the log no longer reaches back that far (pruned by a reindex)."""
+    def changes_after(self, seq: int, limit: int = 10_000) -> Changes | None:
+        """The passages touched in the next `limit` positions after `seq`, with their state read in
+        the same snapshot; None if the log no longer reaches back that far (pruned by a reindex)."""
         with self.lock:
             own = not self.db.conn.in_transaction
             if own:
                 self.db.execute("BEGIN")
             try:
-                pruned = int(self.meta("changes_pruned") or 0)
-                if seq < pruned:
+                if seq < int(self.meta("changes_pruned") or 0):
                     return None
-                newest = self.change_seq()
-                touched = [
-                    r[0]
-                    for r in self.db.execute(
-                        "SELECT DISTINCT chunk_id FROM changes WHERE seq > ? ORDER BY chunk_id", [seq]
-                    )
-                ]
-                added: list[tuple[int, str, str, str]] = []
+                logged = self.db.execute(
+                    "SELECT seq, chunk_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+                ).fetchall()
+                touched = sorted({chunk_id for _, chunk_id in logged})
+                added: list[tuple[int, str]] = []
                 for i in range(0, len(touched), 500):
                     batch = touched[i : i + 500]
-                    added += self.db.execute(
-                        "SELECT c.id, c.embed_key, a.title, c.text FROM chunks c "
-                        "CROSS JOIN articles a ON a.id = c.article_id "
-                        f"WHERE c.id IN ({','.join('?' * len(batch))}) ORDER BY c.id",
-                        batch,
-                    ).fetchall()
+                    marks = ",".join("?" * len(batch))
+                    sql = f"SELECT id, embed_key FROM chunks WHERE id IN ({marks}) ORDER BY id"
+                    added += self.db.execute(sql, batch).fetchall()
             finally:
                 if own:
                     self.db.execute("COMMIT")
-        present = {row[0] for row in added}
+        present = {chunk_id for chunk_id, _ in added}
         removed = np.array([i for i in touched if i not in present], dtype=np.int64)
-        return Changes(newest, removed, added)
+        return Changes(logged[-1][0] if logged else seq, removed, added, more=len(logged) == limit)
+
+    def chunk_rows(self, chunk_ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
+        """(chunk id, embed key, article title, text) of these passages."""
+        rows = []
+        with self.lock:
+            for i in range(0, len(chunk_ids), 500):
+                batch = list(chunk_ids[i : i + 500])
+                rows += self.db.execute(
+                    "SELECT c.id, c.embed_key, a.title, c.text FROM chunks c "
+                    "CROSS JOIN articles a ON a.id = c.article_id "
+                    f"WHERE c.id IN ({','.join('?' * len(batch))}) ORDER BY c.id",
+                    batch,
+                ).fetchall()
+        return rows
 
     def prune_changes(self, before: int) -> None:
         """After a reindex that read SQLite at position `before`: forget the log up to the previous
