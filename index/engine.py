@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from .passages import Passager, embed_text
 from .search import FusionWeights, hybrid_search
 from .store import Changes, Filters, Store
 from .vectors import VectorIndex, read_meta
+from .versions import current_version
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class Engine:
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
         self._lexical_loaded = False
+        self._lexical_version: Path | None = None  # the saved keyword index version being served
         self._passager: Passager | None = None
         # One writer of this process at a time (ingest, remove, reindex) and the only one to change the
         # live indexes; other processes' writes serialise with it through SQLite and the folder lock.
@@ -150,7 +153,15 @@ class Engine:
 
     def _read_lexical(self) -> ImpactIndex | None:
         with folder_lock(self.settings.data_dir, shared=True):  # no version is removed while read
+            self._lexical_version = current_version(self.settings.lexical_dir)
             return ImpactIndex.load(self.settings.lexical_dir)
+
+    def _follow_lexical(self) -> None:
+        """Serve the keyword index another process saved since this one was loaded (the one served
+        stays correct, with FTS5 ranking what it lacks, but slower as that grows)."""
+        if self._lexical_loaded and current_version(self.settings.lexical_dir) != self._lexical_version:
+            self._attach_lexical(self._read_lexical())
+            self._page_in(self.store.impacts)
 
     def _attach_lexical(self, index: ImpactIndex | None) -> None:
         """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
@@ -219,6 +230,8 @@ class Engine:
             index.seq = self.store.change_seq()
             self._reconcile(index)
             self._follow_log(index, exact=False)
+        if index.seq != before:
+            self._follow_lexical()
         return index.seq != before
 
     def _follow_log(self, index: VectorIndex, *, exact: bool) -> bool:

@@ -167,6 +167,19 @@ def test_an_engine_follows_the_writes_of_another_on_the_same_folder(settings):
         assert sorted(reader.vectors.ids().tolist()) == sorted(writer.store.chunk_ids().tolist())
 
 
+def test_an_engine_serves_the_keyword_index_another_one_rebuilt(settings):
+    with (
+        Engine(settings, embedder=HashEmbedder()) as writer,
+        Engine(settings, embedder=HashEmbedder()) as reader,
+    ):
+        reader.search("anything")  # loaded before the writes: no keyword index yet
+        writer.ingest_items(draft_of(r) for r in bundled_articles()[:4])
+        writer.reindex()  # builds and saves the keyword (impact) index
+        reader.search("anything")
+        assert reader.store.impacts is not None
+        assert reader.store.impacts.seq == writer.store.impacts.seq > 0
+
+
 def test_a_saved_index_is_replaced_only_by_a_newer_one(settings):
     with (
         Engine(settings, embedder=HashEmbedder()) as early,
