@@ -207,6 +207,13 @@ def check(data_dir: Path, acked: list[dict], embedder) -> list[str]:
     return problems
 
 
+def stored(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "news.db") as conn:
+        count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    conn.close()
+    return count
+
+
 def spans(corpus: Path, embedder: str) -> dict[str, float]:
     """Seconds each job's work takes uninterrupted on this machine, in a scratch folder: kill points
     are drawn from them."""
@@ -285,7 +292,8 @@ def run(trials: int, embedder: str, seed: int, articles: int, per_folder: int) -
             if job.startswith("ingest"):  # at a random acknowledgement, then a random moment after it
                 kill = ("ack", rng.randint(1, len(batch)), rng.uniform(0, 0.1))
             else:
-                kill = ("after", rng.uniform(0, 1.1 * lengths[job]))
+                # a random moment of its work, which grows with what the folder holds
+                kill = ("after", rng.uniform(0, 1.1 * lengths[job] * stored(data_dir) / len(rows)))
             corpus.write_text("".join(json.dumps(r) + "\n" for r in batch))
             result = trial(job, data_dir, corpus, batch, embedder, lambda d, a: check(d, a, model), kill)
             results.append(result)
