@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import resident
+from . import follow, resident
 from . import vectors as vector_index
 from .config import Settings
 from .embedder import Embedder, load_embedder
@@ -22,7 +22,7 @@ from .lexical import ImpactIndex, needs_build, saved_seq
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
 from .passages import Passager, embed_text
 from .search import FusionWeights, hybrid_search
-from .store import Changes, Filters, Store
+from .store import Filters, Store
 from .vectors import VectorIndex, read_meta
 from .versions import current_version
 
@@ -210,78 +210,16 @@ class Engine:
         return index
 
     def _save_vectors(self, index: VectorIndex, *, rebuilt: bool = False) -> None:
-        """Save the index unless the saved one is as new (another process may have saved since); a
-        rebuilt index (reindex) replaces one of the same position, or of another model."""
-        with folder_lock(self.settings.data_dir):
-            saved = read_meta(self.settings.index_dir) or {}
-            same_model = saved.get("model") == index.model
-            newer = saved.get("seq") is not None and index.seq is not None and saved["seq"] > index.seq
-            if same_model and (newer or (saved.get("seq") == index.seq and not rebuilt)):
-                return
-            index.save(self.settings.index_dir)
+        follow.save_if_newer(index, self.settings.data_dir, self.settings.index_dir, rebuilt=rebuilt)
 
     def _catch_up(self, index: VectorIndex) -> bool:
-        """Apply to `index` the passages SQLite added or removed after the change log position it
-        reflects, whichever process wrote them; True if it changed. An index of unknown position (older
-        than the log) or behind the log's pruned start is compared with SQLite in full instead."""
+        """Apply to `index` what any process wrote to SQLite since the position it reflects (and serve
+        a keyword index saved since); True if it changed."""
         self._seen_version = self.store.data_version()  # read first: a commit after it is seen next time
-        before = index.seq
-        if index.seq is None or not self._follow_log(index, exact=True):
-            index.seq = self.store.change_seq()
-            self._reconcile(index)
-            self._follow_log(index, exact=False)
-        if index.seq != before:
+        changed = follow.catch_up(self.store, index, self._add_rows)
+        if changed:
             self._follow_lexical()
-        return index.seq != before
-
-    def _follow_log(self, index: VectorIndex, *, exact: bool) -> bool:
-        """Apply the change log after the index's position, a page at a time; False if the log no
-        longer reaches back to it."""
-        while True:
-            changes = self.store.changes_after(index.seq or 0)
-            if changes is None:
-                return False
-            self._apply(index, changes, exact=exact)
-            if not changes.more:
-                return True
-
-    def _apply(self, index: VectorIndex, changes: Changes, *, exact: bool) -> None:
-        """Remove the passages gone from SQLite, add those present with their stored vectors. `exact`:
-        the index reflects the log up to its position, so none of the present ones is in it yet (chunk
-        ids are never reused)."""
-        if changes.seq == index.seq:
-            return
-        index.remove(changes.removed)
-        if self.store.impacts is not None:
-            self.store.impacts.discard(changes.removed.tolist())
-        added = changes.added
-        if added and not exact:
-            known = np.isin([chunk_id for chunk_id, _ in added], index.ids())
-            added = [row for row, k in zip(added, known, strict=True) if not k]
-        stored = self.store.vectors(key for _, key in added)
-        ready = [(chunk_id, key) for chunk_id, key in added if key in stored]
-        if ready:
-            index.add(np.array([i for i, _ in ready]), np.stack([stored[k] for _, k in ready]))
-        if len(ready) < len(added):  # a passage without its vector (never expected): embed it
-            self._add_rows(index, self.store.chunk_rows([i for i, k in added if k not in stored]))
-        index.seq = changes.seq
-        self.store.forget_cached()
-
-    def _reconcile(self, index: VectorIndex) -> bool:
-        """Bring the index in line with SQLite by comparing ids in full; True if it changed."""
-        stored, indexed = self.store.chunk_ids(), index.ids()
-        missing = np.setdiff1d(stored, indexed)
-        stale = np.setdiff1d(indexed, stored)
-        if len(stale):
-            index.remove(stale)
-            if self.store.impacts is not None:
-                self.store.impacts.discard(stale.tolist())
-        if len(missing):
-            log.warning("adding %d passages missing from the vector index", len(missing))
-            wanted = set(missing.tolist())
-            for page in self.store.chunk_embed_keys():
-                self._add_rows(index, [r for r in page if r[0] in wanted])
-        return bool(len(missing) or len(stale))
+        return changed
 
     def _add_rows(self, index: VectorIndex, rows: list[tuple[int, str, str, str]]) -> None:
         """Add (chunk id, key, title, text) rows, embedding only passages with no stored vector."""
@@ -425,7 +363,7 @@ class Engine:
                     progress("reindex", done, total)
                 # Other processes may have written while the pages were read: their passages follow.
                 fresh.seq = seq
-                self._follow_log(fresh, exact=False)
+                follow.follow_log(self.store, fresh, self._add_rows, exact=False)
                 self._save_vectors(fresh, rebuilt=True)
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
                 # doubling, so a filled index holds up to twice its vectors' memory (1.8x measured).

@@ -118,7 +118,7 @@ def m007_citation_index(db: Database) -> None:
 def m008_change_log(db: Database) -> None:
     """Every passage added or removed, numbered in commit order (writes are serialised, so a position
     commits only after every earlier one). Triggers write it in the transaction that changes `chunks`,
-    whatever the path; each process's in-memory indexes follow it (`Engine._follow`), and a saved index
+    whatever the path; each process's in-memory indexes follow it (index/follow.py), and a saved index
     records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
     db.execute(
         "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
