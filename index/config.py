@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="Page the keyword (impact) index into memory when it loads (about 0.5 GB at 1M "
         "passages) instead of reading each page from disk on the first question that needs it.",
     )
+    db_busy_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a write waits for another process's write to news.db (the bot, an ingest "
+        "and a reindex may share one data folder) before failing with 'database is locked'.",
+    )
     llm_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "

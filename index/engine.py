@@ -4,25 +4,27 @@ the bot and tests alike. Built by an entry point and closed by it."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from . import resident
+from . import follow, resident
 from . import vectors as vector_index
 from .config import Settings
 from .embedder import Embedder, load_embedder
+from .folder_lock import folder_lock
 from .ingest import ingest_draft
-from .lexical import ImpactIndex, needs_build
+from .lexical import ImpactIndex, needs_build, saved_seq
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
 from .passages import Passager, embed_text
 from .search import FusionWeights, hybrid_search
 from .store import Filters, Store
 from .vectors import VectorIndex, read_meta
+from .versions import current_version
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +77,16 @@ class Engine:
         self.settings = settings
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         one_blas_thread()
-        self.store = store or Store(settings.db_path)
+        self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
         self._lexical_loaded = False
+        self._lexical_version: Path | None = None  # the saved keyword index version being served
         self._passager: Passager | None = None
-        self._write_lock = threading.RLock()  # one writer at a time: ingest, remove, reindex
+        # One writer of this process at a time (ingest, remove, reindex) and the only one to change the
+        # live indexes; other processes' writes serialise with it through SQLite and the folder lock.
+        self._write_lock = threading.RLock()
+        self._seen_version = -1  # SQLite's data_version when the change log was last followed
         self._reindex_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.weights = FusionWeights()
@@ -119,13 +125,19 @@ class Engine:
 
     @property
     def vectors(self) -> VectorIndex:
-        """The live vector index, loaded on first use and reconciled with SQLite (the truth)."""
+        """The live vector index, loaded on first use and kept in step with SQLite (the truth): what
+        any process wrote since is applied first (one pragma when nothing was)."""
         if self._vectors is None:
             with self._write_lock:
                 if self._vectors is None:
                     self._load_lexical()
                     self._vectors = self._load_vectors()
                     self.store.sources()  # every search reads the outlet list: build it while loading
+        elif self.store.data_version() != self._seen_version and self._write_lock.acquire(blocking=False):
+            try:  # (a writer of this process holding the lock follows the log itself when done)
+                self._catch_up(self._vectors)
+            finally:
+                self._write_lock.release()
         return self._vectors
 
     def warm_up(self) -> None:
@@ -137,7 +149,19 @@ class Engine:
     def _load_lexical(self) -> None:
         """The impact index on disk, once (search and reindex both need it; reindex may come first)."""
         if not self._lexical_loaded:
-            self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
+            self._attach_lexical(self._read_lexical())
+
+    def _read_lexical(self) -> ImpactIndex | None:
+        with folder_lock(self.settings.data_dir, shared=True):  # no version is removed while read
+            self._lexical_version = current_version(self.settings.lexical_dir)
+            return ImpactIndex.load(self.settings.lexical_dir)
+
+    def _follow_lexical(self) -> None:
+        """Serve the keyword index another process saved since this one was loaded (the one served
+        stays correct, with FTS5 ranking what it lacks, but slower as that grows)."""
+        if self._lexical_loaded and current_version(self.settings.lexical_dir) != self._lexical_version:
+            self._attach_lexical(self._read_lexical())
+            self._page_in(self.store.impacts)
 
     def _attach_lexical(self, index: ImpactIndex | None) -> None:
         """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
@@ -149,18 +173,13 @@ class Engine:
 
     def _page_in(self, index: ImpactIndex | None) -> None:
         """In the background, GIL released while it reads: page the impact index into memory if the
-        settings say so, and keep the interior pages of SQLite's lookup b-trees (both read by every
-        search; docs/performance.md)."""
-        arrays = index.arrays() if index is not None and self.settings.lexical_resident else []
-
-        def work() -> None:
-            resident.populate(arrays)
-            try:
-                self.store.keep_lookup_pages()
-            except (OSError, ValueError, sqlite3.Error):  # a hint: searches read those pages anyway
-                log.debug("the lookup b-trees' pages are not kept", exc_info=True)
-
-        threading.Thread(target=work, daemon=True, name="newsbot-page-in").start()
+        settings say so (every search reads it; docs/performance.md)."""
+        if index is None or not self.settings.lexical_resident:
+            return
+        arrays = index.arrays()
+        threading.Thread(
+            target=resident.populate, args=(arrays,), daemon=True, name="newsbot-page-in"
+        ).start()
 
     def _lexical_is_current(self) -> bool:
         """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
@@ -171,33 +190,36 @@ class Engine:
     def _build_lexical(self, progress: Progress) -> None:
         """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
         index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
-        index.save(self.settings.lexical_dir)
+        with folder_lock(self.settings.data_dir):  # replaced only by a newer build (another process's?)
+            saved = saved_seq(self.settings.lexical_dir)
+            if saved is None or saved < index.seq:
+                index.save(self.settings.lexical_dir)
         del index
         vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M), before the saved ones load
-        self._attach_lexical(ImpactIndex.load(self.settings.lexical_dir))
+        self._attach_lexical(self._read_lexical())
 
     def _load_vectors(self) -> VectorIndex:
+        """The saved index, brought up to date with SQLite (saved again if that changed it)."""
         e = self.embedder
-        index = VectorIndex.load(self.settings.index_dir, e.name, e.dimension)
+        with folder_lock(self.settings.data_dir, shared=True):  # no version is removed while read
+            index = VectorIndex.load(self.settings.index_dir, e.name, e.dimension)
         if index is None:
             index = VectorIndex(e.name, e.dimension)
-        if self._reconcile(index):
-            index.save(self.settings.index_dir)
+        if self._catch_up(index):
+            self._save_vectors(index)
         return index
 
-    def _reconcile(self, index: VectorIndex) -> bool:
-        """Bring the index in line with SQLite after an interrupted write; True if it changed."""
-        stored, indexed = self.store.chunk_ids(), index.ids()
-        missing = np.setdiff1d(stored, indexed)
-        stale = np.setdiff1d(indexed, stored)
-        if len(stale):
-            index.remove(stale)
-        if len(missing):
-            log.warning("adding %d passages missing from the vector index", len(missing))
-            wanted = set(missing.tolist())
-            for page in self.store.chunk_embed_keys():
-                self._add_rows(index, [r for r in page if r[0] in wanted])
-        return bool(len(missing) or len(stale))
+    def _save_vectors(self, index: VectorIndex, *, rebuilt: bool = False) -> None:
+        follow.save_if_newer(index, self.settings.data_dir, self.settings.index_dir, rebuilt=rebuilt)
+
+    def _catch_up(self, index: VectorIndex) -> bool:
+        """Apply to `index` what any process wrote to SQLite since the position it reflects (and serve
+        a keyword index saved since); True if it changed."""
+        self._seen_version = self.store.data_version()  # read first: a commit after it is seen next time
+        changed = follow.catch_up(self.store, index, self._add_rows)
+        if changed:
+            self._follow_lexical()
+        return changed
 
     def _add_rows(self, index: VectorIndex, rows: list[tuple[int, str, str, str]]) -> None:
         """Add (chunk id, key, title, text) rows, embedding only passages with no stored vector."""
@@ -206,8 +228,10 @@ class Engine:
         for chunk_id, _key, title, text in rows:
             heading = passager.heading(title)
             items.append((chunk_id, passager.key(embed_text(heading, text)), heading, text))
+        embedded = passager.embedded
         vectors = passager.vectors_for([(key, heading, text) for _, key, heading, text in items])
-        self.store.put_vectors(vectors)
+        if passager.embedded != embedded:  # (a write only when something new was embedded)
+            self.store.put_vectors(vectors)
         if items:
             index.add(np.array([i for i, *_ in items]), np.stack([vectors[k] for _, k, *_ in items]))
 
@@ -247,38 +271,39 @@ class Engine:
     def ingest_items(
         self, items: Iterable[ArticleDraft | Skipped], *, progress: Progress = _quiet
     ) -> IngestReport:
+        """Store each article in a transaction of its own, committed before `progress` reports it.
+
+        Items are read (and URLs fetched) outside every lock: the write lock is taken per article, so
+        a slow fetch never holds up removals, reindexes or other ingests. The derived files are saved
+        once at the end; a crash before then loses none of them (loading catches up from SQLite)."""
         report = IngestReport()
-        index = self.vectors
-        passager = self.passager
+        self.vectors  # noqa: B018 - loaded (and caught up) before the first article
+        for done, item in enumerate(items, start=1):
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+            else:
+                with self._write_lock:
+                    self._ingest_one(item, report)
+                    self._catch_up(self.vectors)
+            progress("ingest", done, None)
         with self._write_lock:
-            for done, item in enumerate(items, start=1):
-                if isinstance(item, Skipped):
-                    report.skipped.append(item)
-                else:
-                    self._ingest_one(item, index, passager, report)
-                progress("ingest", done, None)
-            index.save(self.settings.index_dir)
+            self._catch_up(self.vectors)
+            self._save_vectors(self.vectors)
             impacts = self.store.impacts
             if needs_build(impacts, self.store.passages_after(impacts.max_id if impacts else 0)):
                 self._build_lexical(progress)
         return report
 
-    def _ingest_one(
-        self, draft: ArticleDraft, index: VectorIndex, passager: Passager, report: IngestReport
-    ) -> None:
+    def _ingest_one(self, draft: ArticleDraft, report: IngestReport) -> None:
         try:
-            outcome = ingest_draft(draft, self.store, passager)
+            outcome = ingest_draft(draft, self.store, self.passager)
         except Exception as exc:  # one bad article never stops the batch
             log.exception("could not ingest %s", draft.origin)
             report.skipped.append(Skipped(draft.origin, f"could not be stored: {exc}"))
             return
         if outcome.kind == "skipped":
             report.skipped.append(Skipped(draft.origin, outcome.reason))
-            return
-        index.remove(np.array(outcome.removed_chunks, dtype=np.int64))
-        if outcome.vectors is not None:
-            index.add(np.array(outcome.added_chunks, dtype=np.int64), outcome.vectors)
-        if outcome.kind == "added":
+        elif outcome.kind == "added":
             report.added += 1
         elif outcome.kind == "updated":
             report.updated += 1
@@ -290,28 +315,21 @@ class Engine:
         with self._write_lock:
             if self.store.article(article_id) is None:
                 return False
-            removed, heir = self.store.remove_story_article(article_id)
-            self.vectors.remove(np.array(removed, dtype=np.int64))
+            _, heir = self.store.remove_story_article(article_id)
             if heir is not None:
-                self._index_articles([heir], self.vectors)
-            self.vectors.save(self.settings.index_dir)
+                self._index_articles([heir])
+            self._catch_up(self.vectors)
+            self._save_vectors(self.vectors)
         return True
 
-    def _index_articles(
-        self, articles: list[Article], index: VectorIndex | None, *, reuse: bool = True
-    ) -> None:
-        """(Re)build the passages of these articles, each swapped in one transaction."""
+    def _index_articles(self, articles: list[Article], *, reuse: bool = True) -> None:
+        """(Re)build the passages of these articles in SQLite, each swapped in one transaction (the
+        live indexes follow through the change log)."""
         passager = self.passager
         for article in articles:
-            old = [c.id for c in self.store.chunks_of(article.id)]
             chunks = passager.chunk(article.title, article.body)
             vectors = passager.embed_chunks(article.title, chunks, reuse=reuse)
-            new_ids = self.store.replace_chunks(article, chunks, vectors)
-            if index is None:
-                continue
-            index.remove(np.array(old, dtype=np.int64))
-            if chunks:
-                index.add(np.array(new_ids), np.stack([vectors[c.embed_key] for c in chunks]))
+            self.store.replace_chunks(article, chunks, vectors)
 
     def reindex(self, *, full: bool = False, progress: Progress = _quiet) -> ReindexReport:
         """Rebuild the vector index from SQLite and swap it in when complete.
@@ -332,8 +350,9 @@ class Engine:
                 for done, article in enumerate(pending, start=1):
                     # The fresh index below is built from every passage: the live one is left alone
                     # (it may even belong to another model).
-                    self._index_articles([article], None, reuse=not full)
+                    self._index_articles([article], reuse=not full)
                     progress("chunk", done, len(pending))
+                seq = self.store.change_seq()  # read before the pages: what follows is caught up
                 total, done = self.store.counts()["chunks"], 0
                 # The vector index being built holds its vectors beside the live one's: the keyword
                 # index gives up its resident pages meanwhile (0.5 GB at 1M; searches read what they need).
@@ -349,17 +368,18 @@ class Engine:
                     self._add_rows(fresh, page)
                     done += len(page)
                     progress("reindex", done, total)
-                fresh.save(self.settings.index_dir)
+                # Other processes may have written while the pages were read: their passages follow.
+                fresh.seq = seq
+                follow.follow_log(self.store, fresh, self._add_rows, exact=False)
+                self._save_vectors(fresh, rebuilt=True)
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
                 # doubling, so a filled index holds up to twice its vectors' memory (1.8x measured).
                 del fresh
                 vector_index.release_freed_memory()
-                loaded = VectorIndex.load(self.settings.index_dir, e.name, e.dimension)
-                if loaded is None:
-                    raise RuntimeError(f"the index just saved in {self.settings.index_dir} cannot be read")
-                self._vectors = loaded
+                self._vectors = self._load_vectors()
                 vector_index.release_freed_memory()  # the previous index's memory, now unused
                 self.store.prune_vectors()
+                self.store.prune_changes(before=seq)
                 if self._lexical_is_current():
                     self._page_in(self.store.impacts)
                 else:
@@ -412,9 +432,15 @@ class Engine:
     def stats(self) -> dict:
         meta = read_meta(self.settings.index_dir) or {}
         counts = self.store.counts()
+        if self._vectors is not None:
+            vectors = self.vectors.count  # (after following what other processes wrote)
+        elif meta.get("seq") is not None and meta["seq"] == self.store.change_seq():
+            vectors = meta.get("count", 0)
+        else:  # the saved index is behind SQLite (say, after a crash): loading catches up to it
+            vectors = counts["chunks"]
         return {
             **counts,
-            "vectors": self._vectors.count if self._vectors is not None else meta.get("count", 0),
+            "vectors": vectors,
             "model": meta.get("model", self.settings.model),
             "dimension": meta.get("dimension"),
             "index_built_at": meta.get("built_at"),

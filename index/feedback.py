@@ -23,21 +23,14 @@ def record_feedback(
     """One vote (+1 or -1) per member per answer: a second vote replaces the first."""
     if vote not in (1, -1):
         raise ValueError("vote must be +1 or -1")
-    with store.lock:
-        store.db.execute("BEGIN")
-        try:
-            store.db.execute(
-                "DELETE FROM feedback WHERE message_id = ? AND user_id = ?", [str(message_id), str(user_id)]
-            )
-            store.db.execute(
-                "INSERT INTO feedback (message_id, user_id, question, vote, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [str(message_id), str(user_id), question, vote, _now()],
-            )
-            store.db.execute("COMMIT")
-        except BaseException:
-            store.db.execute("ROLLBACK")
-            raise
+    with store.write():
+        store.db.execute(
+            "DELETE FROM feedback WHERE message_id = ? AND user_id = ?", [str(message_id), str(user_id)]
+        )
+        store.db.execute(
+            "INSERT INTO feedback (message_id, user_id, question, vote, created_at) VALUES (?, ?, ?, ?, ?)",
+            [str(message_id), str(user_id), question, vote, _now()],
+        )
 
 
 ANSWERS_KEPT = 100_000  # answer messages remembered; the oldest are forgotten first
@@ -45,7 +38,7 @@ ANSWERS_KEPT = 100_000  # answer messages remembered; the oldest are forgotten f
 
 def remember_answer(store: Store, message_id: int | str, context: dict, *, keep: int = ANSWERS_KEPT) -> None:
     """Keep what an answer message was about (any JSON-able dict), replacing an earlier record."""
-    with store.lock, store.db.conn:
+    with store.write():
         cursor = store.db.execute(
             "INSERT OR REPLACE INTO answer_messages (message_id, context, created_at) VALUES (?, ?, ?)",
             [str(message_id), json.dumps(context), _now()],

@@ -12,12 +12,13 @@ import numpy as np
 from . import dedupe
 from .models import Article, ArticleDraft
 from .passages import Passager
-from .store import Store
+from .store import Conflict, Store
 from .text import canonical_url, content_hash, derive_title, same_site, site_of
 
 log = logging.getLogger(__name__)
 
 MIN_BODY_CHARS = 20
+ATTEMPTS = 3  # decisions made again after another writer stored the same article meanwhile
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,25 @@ def foreign_update(draft: ArticleDraft, url: str, stored_origin: str) -> str | N
 
 
 def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outcome:
+    """Store a draft as added, updated or duplicate. The decision is made outside the write
+    transaction (embedding takes a while) and checked inside it: if another process stored the same
+    URL or text meanwhile, it is made again, so a racing copy becomes a duplicate."""
     body = draft.body.strip()
     if len(body) < MIN_BODY_CHARS:
         return Outcome("skipped", reason="no article text (empty or too short)")
+    for _ in range(ATTEMPTS):
+        try:
+            return _ingest_once(draft, body, store, passager)
+        except Conflict:
+            log.info("%s was stored meanwhile by another writer; deciding again", draft.origin)
+    return Outcome("skipped", reason="changed by other writers while being stored; try again")
+
+
+def _ingest_once(draft: ArticleDraft, body: str, store: Store, passager: Passager) -> Outcome:
     url = canonical_url(draft.url)
     text_hash = content_hash(body)
-    existing = store.find_by_url(url) if url else None
+    observed = store.observe(url, text_hash)
+    existing = observed[0]
     if existing:
         old_id, old_hash = existing
         if old_hash == text_hash:
@@ -71,7 +85,7 @@ def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outco
         refusal = foreign_update(draft, url or "", store.origin_of(old_id) or "")
         if refusal:
             return Outcome("skipped", article_id=old_id, reason=refusal)
-    elif (same := store.find_by_hash(text_hash)) is not None:
+    elif (same := observed[1]) is not None:
         return Outcome("duplicate", article_id=same, reason="same text already stored")
 
     sig = dedupe.signature(body)
@@ -99,6 +113,7 @@ def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outco
             chunks=[],
             vectors={},
             minhash=None,
+            observed=observed,
         )
         return Outcome("duplicate", article_id=article.id, reason=f"same story as {story}")
 
@@ -113,6 +128,7 @@ def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outco
         vectors=vectors,
         minhash=(sig.tobytes(), bands),
         replaces=existing[0] if existing else None,
+        observed=observed,
     )
     matrix = np.stack([vectors[c.embed_key] for c in chunks]) if chunks else None
     return Outcome(

@@ -46,6 +46,7 @@ class Corpus:
     source_names: list[str]
     postings: Iterator[tuple[list[str], np.ndarray, np.ndarray]]  # (terms, chunk ids, column weights)
     skipped: frozenset[str]  # terms left out of `postings` (function words)
+    seq: int = 0  # the change log's position (migration m008) the snapshot reflects
 
 
 class ImpactIndex:
@@ -61,7 +62,9 @@ class ImpactIndex:
         sources: np.ndarray,
         source_names: list[str],
         skipped: frozenset[str],
+        seq: int = 0,
     ):
+        self.seq = seq  # the change log's position its build reflected
         self.term_ids = {t: i for i, t in enumerate(terms)}
         self.indptr, self.docs, self.impacts = indptr, docs, impacts
         self.chunk_ids, self.published, self.sources = chunk_ids, published, sources
@@ -301,6 +304,7 @@ class ImpactIndex:
             sources=corpus.sources,
             source_names=corpus.source_names,
             skipped=corpus.skipped,
+            seq=corpus.seq,
         )
 
     # -- persistence ----------------------------------------------------------------------------
@@ -320,6 +324,7 @@ class ImpactIndex:
                 "skipped": sorted(self.skipped),
                 "max_id": self.max_id,
                 "passages": self.size,
+                "seq": self.seq,
             }
             write_atomic(staging / "meta.json", json.dumps(meta))
 
@@ -344,8 +349,21 @@ class ImpactIndex:
             terms=meta["terms"],
             source_names=meta["source_names"],
             skipped=frozenset(meta["skipped"]),
+            seq=int(meta.get("seq", 0)),
             **arrays,
         )
+
+
+def saved_seq(folder: Path) -> int | None:
+    """The change log position the saved impact index reflects (0 for one saved before the log);
+    None if there is none."""
+    live = current_version(folder)
+    if live is None:
+        return None
+    try:
+        return int(json.loads((live / "meta.json").read_text()).get("seq", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def needs_build(index: ImpactIndex | None, tail: int, *, minimum: int = 5000, share: float = 0.1) -> bool:

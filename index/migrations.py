@@ -114,6 +114,26 @@ def m007_citation_index(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_change_log(db: Database) -> None:
+    """Every passage added or removed, numbered in commit order (writes are serialised, so a position
+    commits only after every earlier one). Triggers write it in the transaction that changes `chunks`,
+    whatever the path; each process's in-memory indexes follow it (index/follow.py), and a saved index
+    records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
+    db.execute(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
+        "op TEXT NOT NULL CHECK (op IN ('add', 'remove')))"
+    )
+    db.execute(
+        "CREATE TRIGGER chunks_log_add AFTER INSERT ON chunks "
+        "BEGIN INSERT INTO changes (chunk_id, op) VALUES (new.id, 'add'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER chunks_log_remove AFTER DELETE ON chunks "
+        "BEGIN INSERT INTO changes (chunk_id, op) VALUES (old.id, 'remove'); END"
+    )
+
+
 def encode_spans(spans: list[tuple[int, int]]) -> str:
     """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
     return " ".join(f"{start}:{end}" for start, end in spans)

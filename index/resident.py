@@ -9,6 +9,8 @@ kernel keeps longest: hosts that reclaim idle page cache on their own (this proj
 pages that nobody maps after a minute unused) leave them alone.
 
 The cost is their size in resident memory, as file pages the kernel may still drop under pressure.
+Only the derived index files are mapped here, never news.db: a second handle on SQLite's file drops
+its locks when closed (docs/performance.md, "Only SQLite opens news.db").
 """
 
 from __future__ import annotations
@@ -31,23 +33,6 @@ def populate(arrays: Iterable[np.ndarray]) -> bool:
     """Map every page of these memory-mapped arrays into the process now. False where the system
     cannot (not Linux, or an older kernel): their pages are then read on first touch, as before."""
     return _advise(arrays, MADV_POPULATE_READ)
-
-
-def populate_pages(mapping: mmap.mmap, pages: list[int], page_size: int) -> bool:
-    """Map these pages (numbered from 1, of `page_size` bytes) of a file mapping into the process now,
-    consecutive ones in one call. False where the system cannot."""
-    view = np.frombuffer(mapping, dtype=np.uint8)  # for its address; dropped before returning
-    try:
-        base, ranges = view.ctypes.data, []
-        for page in sorted(pages):
-            start, end = (page - 1) * page_size, min(page * page_size, len(mapping))
-            if ranges and start <= ranges[-1][1]:
-                ranges[-1][1] = max(ranges[-1][1], end)
-            elif start < end:
-                ranges.append([start, end])
-        return all(_madvise(base + start, end - start, MADV_POPULATE_READ) for start, end in ranges)
-    finally:
-        del view
 
 
 def release(arrays: Iterable[np.ndarray]) -> bool:

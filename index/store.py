@@ -10,14 +10,14 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sqlite_utils import Database
 
-from . import btree_pages
+from .folder_lock import folder_lock
 from .lexical import Corpus, ImpactIndex
 from .migrations import decode_spans, encode_spans, migrations
 from .models import Article, Chunk
@@ -26,9 +26,20 @@ from .text import sentence_spans
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
 BM25_WEIGHTS = {"title": 2.0, "source": 1.5, "published": 1.0, "text": 1.0}  # chunks_fts's columns
-# The b-trees questions look rows up in: passages by id, the hits' articles (migration m007), and the
-# sentence vectors an answer reads by passage.
-LOOKUP_TREES = ("chunks", "idx_articles_cite", "sentence_vectors", "sqlite_autoindex_sentence_vectors_1")
+
+
+class Conflict(RuntimeError):
+    """Another writer changed what an article write was decided on (its URL's or text's article)."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A page of the change log after a position: the passages touched, as they stand now."""
+
+    seq: int  # the page's last position (the position asked for when the page is empty)
+    removed: np.ndarray  # touched passages that no longer exist
+    added: list[tuple[int, str]]  # (chunk id, embed key) of those that do
+    more: bool = False  # the log goes on after this page
 
 
 @dataclass(frozen=True)
@@ -86,10 +97,11 @@ def _article(row: Sequence) -> Article:
 
 
 class Store:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        # `timeout` is SQLite's busy timeout: a write waits this long for another process's write.
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -97,13 +109,43 @@ class Store:
         self.path = str(path)
         self.db = Database(conn)
         self.lock = threading.RLock()
+        self._writing = 0  # depth of nested `write()` blocks on this connection
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
         self._tokens = _Tokenizer()
         # The lexical accelerator for the passages it covers (index/lexical.py); FTS5 ranks the rest.
         self.impacts: ImpactIndex | None = None
-        self._kept: btree_pages.ResidentPages | None = None  # see keep_lookup_pages
-        self._closed = False
-        migrations.apply(self.db)
+        if migrations.pending(self.db):
+            if self.path == ":memory:":
+                migrations.apply(self.db)
+            else:  # two processes opening a new folder at once must not both create the tables
+                with folder_lock(Path(path).parent):
+                    migrations.apply(self.db)
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction (nested blocks join the outer one). BEGIN IMMEDIATE takes SQLite's
+        write lock up front, waiting up to the busy timeout for other processes' writes: a deferred
+        transaction that read first could not wait for it and would fail with "database is locked"."""
+        with self.lock:
+            if self._writing or self.db.conn.in_transaction:  # (a caller's own transaction, say)
+                self._writing += 1
+                try:
+                    yield
+                finally:
+                    self._writing -= 1
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            self._writing = 1
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
+            finally:
+                self._writing = 0
 
     @property
     def _newest_chunk(self) -> int:
@@ -114,36 +156,7 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
-            self._closed = True
             self.db.close()
-            if self._kept is not None:
-                self._kept.close()
-
-    @property
-    def lookup_pages(self) -> list[int]:
-        """The pages `keep_lookup_pages` keeps now."""
-        kept = self._kept
-        return list(kept.pages) if kept is not None else []
-
-    def keep_lookup_pages(self) -> int:
-        """Keep the interior pages of the b-trees questions look rows up in mapped into memory
-        (index/btree_pages.py), in place of those kept before; the bytes kept. Done on a connection
-        of its own, so searches go on meanwhile: it first moves what it can from the WAL into the file
-        it reads (pages written since are in SQLite's cache or the WAL)."""
-        if self.path == ":memory:" or self._closed:
-            return 0
-        with closing(sqlite3.connect(self.path)) as db:
-            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            roots = btree_pages.roots(db, LOOKUP_TREES)
-        kept = btree_pages.ResidentPages(self.path, *btree_pages.interior_pages(self.path, roots))
-        with self.lock:
-            if self._closed:
-                kept.close()
-                return 0
-            self._kept, previous = kept, self._kept
-        if previous is not None:
-            previous.close()
-        return kept.nbytes
 
     # -- articles -------------------------------------------------------------------------------
 
@@ -160,6 +173,12 @@ class Store:
         with self.lock:
             row = self.db.execute("SELECT origin FROM articles WHERE id = ?", [article_id]).fetchone()
         return row[0] if row else None
+
+    def observe(self, canonical_url: str | None, content_hash: str) -> tuple:
+        """The stored articles an ingest decision rests on: (id, hash) at this URL, id with this text."""
+        with self.lock:
+            at_url = self.find_by_url(canonical_url) if canonical_url else None
+            return at_url, self.find_by_hash(content_hash)
 
     def find_by_hash(self, content_hash: str) -> str | None:
         with self.lock:
@@ -179,14 +198,21 @@ class Store:
         vectors: dict[str, np.ndarray],
         minhash: tuple[bytes, list[str]] | None,
         replaces: str | None = None,
+        observed: tuple | None = None,
     ) -> tuple[list[int], list[int]]:
         """Store an article, its passages, embeddings and lexical rows in one transaction, replacing
         the article `replaces` (a previous version) in the same transaction.
 
+        `observed` is what `observe` returned when the write was decided on: if another writer
+        changed it since, nothing is written and `Conflict` is raised (decide again, then write).
         Returns (new chunk ids, removed chunk ids)."""
-        with self.lock, self.db.atomic():
+        with self.write():
+            if observed is not None and self.observe(canonical_url, content_hash) != observed:
+                raise Conflict(f"article {article.id} was written meanwhile by another writer")
             self._sources = None
             removed = self.delete_article(replaces) if replaces else []
+            if self.db.execute("SELECT 1 FROM articles WHERE id = ?", [article.id]).fetchone():
+                raise Conflict(f"article {article.id} was stored meanwhile by another writer")
             self.db["articles"].insert(
                 {
                     "id": article.id,
@@ -219,7 +245,7 @@ class Store:
         self, article: Article, chunks: Sequence[NewChunk], vectors: dict[str, np.ndarray]
     ) -> list[int]:
         """Swap an article's passages for new ones (after a change of chunking) in one transaction."""
-        with self.lock, self.db.atomic():
+        with self.write():
             self._delete_chunks(article.id)
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
@@ -271,7 +297,7 @@ class Store:
         story's main article (it still needs passages: see `articles_without_chunks`). One transaction.
 
         Returns (removed chunk ids, promoted copy or None)."""
-        with self.lock, self.db.atomic():
+        with self.write():
             copies = self.copies_of(article_id)
             removed = self.delete_article(article_id)
             if not copies:
@@ -298,7 +324,7 @@ class Store:
         Other outlets' copies of the story (rows whose duplicate_of is this id) are left alone: a new
         version keeps the id, and `Engine.remove` re-ingests them when the story's main article goes.
         """
-        with self.lock, self.db.atomic():
+        with self.write():
             self._sources = None
             chunk_ids = self._delete_chunks(article_id)
             self.db.execute("DELETE FROM minhash_bands WHERE article_id = ?", [article_id])
@@ -512,6 +538,7 @@ class Store:
         lock = threading.RLock() if conn else self.lock
         with lock:
             db.execute("BEGIN")
+            seq = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
             rows = db.execute(
                 "SELECT c.id, d.sz, coalesce(a.published, ''), a.source FROM chunks c "
                 "JOIN chunks_fts_docsize d ON d.id = c.id JOIN articles a ON a.id = c.article_id "
@@ -549,6 +576,7 @@ class Store:
             source_names=names,
             postings=postings(),
             skipped=skipped,
+            seq=seq,
         )
 
     def stems(self, words: Iterable[str]) -> frozenset[str]:
@@ -610,20 +638,84 @@ class Store:
             yield rows
             after = rows[-1][0]
 
-    def set_chunk_embed_keys(self, pairs: Sequence[tuple[str, int]]) -> None:
-        with self.lock, self.db.atomic():
-            self.db.conn.executemany("UPDATE chunks SET embed_key = ? WHERE id = ?", pairs)
+    # -- the change log (migration m008) ---------------------------------------------------------
+
+    def data_version(self) -> int:
+        """SQLite's count of commits by other connections: unchanged means nothing to follow."""
+        with self.lock:
+            return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def change_seq(self) -> int:
+        """The change log's newest position."""
+        with self.lock:
+            return self.db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+
+    def changes_after(self, seq: int, limit: int = 10_000) -> Changes | None:
+        """The passages touched in the next `limit` positions after `seq`, with their state read in
+        the same snapshot; None if the log no longer reaches back that far (pruned by a reindex)."""
+        with self.lock:
+            own = not self.db.conn.in_transaction
+            if own:
+                self.db.execute("BEGIN")
+            try:
+                if seq < int(self.meta("changes_pruned") or 0):
+                    return None
+                logged = self.db.execute(
+                    "SELECT seq, chunk_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", [seq, limit]
+                ).fetchall()
+                touched = sorted({chunk_id for _, chunk_id in logged})
+                added: list[tuple[int, str]] = []
+                for i in range(0, len(touched), 500):
+                    batch = touched[i : i + 500]
+                    marks = ",".join("?" * len(batch))
+                    sql = f"SELECT id, embed_key FROM chunks WHERE id IN ({marks}) ORDER BY id"
+                    added += self.db.execute(sql, batch).fetchall()
+            finally:
+                if own:
+                    self.db.execute("COMMIT")
+        present = {chunk_id for chunk_id, _ in added}
+        removed = np.array([i for i in touched if i not in present], dtype=np.int64)
+        return Changes(logged[-1][0] if logged else seq, removed, added, more=len(logged) == limit)
+
+    def chunk_rows(self, chunk_ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
+        """(chunk id, embed key, article title, text) of these passages."""
+        rows = []
+        with self.lock:
+            for i in range(0, len(chunk_ids), 500):
+                batch = list(chunk_ids[i : i + 500])
+                rows += self.db.execute(
+                    "SELECT c.id, c.embed_key, a.title, c.text FROM chunks c "
+                    "CROSS JOIN articles a ON a.id = c.article_id "
+                    f"WHERE c.id IN ({','.join('?' * len(batch))}) ORDER BY c.id",
+                    batch,
+                ).fetchall()
+        return rows
+
+    def prune_changes(self, before: int) -> None:
+        """After a reindex that read SQLite at position `before`: forget the log up to the previous
+        reindex's position. A process still behind that (idle since before two reindexes) compares
+        its index with SQLite in full instead of following the log."""
+        with self.write():
+            through = int(self.meta("reindex_seq") or 0)
+            self.db.execute("DELETE FROM changes WHERE seq <= ?", [through])
+            self.set_meta("changes_pruned", str(through))
+            self.set_meta("reindex_seq", str(before))
+
+    def forget_cached(self) -> None:
+        """Drop what is cached from SQLite (another process wrote)."""
+        with self.lock:
+            self._sources = None
 
     def prune_vectors(self) -> int:
         """Drop embeddings no passage uses (e.g. of a previous model)."""
-        with self.lock, self.db.atomic():
+        with self.write():
             cursor = self.db.execute("DELETE FROM embeddings WHERE key NOT IN (SELECT embed_key FROM chunks)")
             self.db.execute("DELETE FROM sentence_vectors WHERE key NOT IN (SELECT embed_key FROM chunks)")
         return cursor.rowcount
 
     def put_sentence_vectors(self, rows: dict[str, tuple[list[tuple[int, int]], np.ndarray]]) -> None:
         """key -> (sentence spans in the passage, their vectors), replacing older ones."""
-        with self.lock, self.db.atomic():
+        with self.write():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO sentence_vectors (key, spans, vectors) VALUES (?, ?, ?)",
                 [(key, encode_spans(spans), pack(vectors)) for key, (spans, vectors) in rows.items()],

@@ -72,6 +72,7 @@ class IndexMeta:
     built_at: str
     deleted: int = 0
     params: dict = field(default_factory=dict)
+    seq: int | None = None  # the change log's position it reflects (None: unknown, an older index)
 
     def to_json(self) -> dict:
         return self.__dict__.copy()
@@ -102,6 +103,7 @@ class VectorIndex:
         self.ivf_threshold = IVF_THRESHOLD if ivf_threshold is None else ivf_threshold
         self.ef_search = ef_search or HNSW_EF_SEARCH
         self.expected = expected  # the size a fresh index is being filled to, when known
+        self.seq: int | None = None  # the change log's position (migration m008) it reflects
         # A fresh index chooses its kind by size as it fills; a loaded or given one keeps its kind.
         self._auto = index is None and kind is None
         self.kind = kind or _kind_of(index)
@@ -135,7 +137,14 @@ class VectorIndex:
             stored = "float16" if isinstance(ivf, faiss.IndexIVFScalarQuantizer) else "float32"
             params = {"cells": int(ivf.nlist), "scanned": _probes(ivf.nlist), "stored": stored}
         return IndexMeta(
-            self.model, self.dimension, self.count, self.kind, self.built_at, len(self._deleted), params
+            self.model,
+            self.dimension,
+            self.count,
+            self.kind,
+            self.built_at,
+            len(self._deleted),
+            params,
+            self.seq,
         )
 
     def ids(self) -> np.ndarray:
@@ -359,7 +368,7 @@ class VectorIndex:
         index = faiss.read_index(str(live / "index.faiss"))
         deleted_file = live / "deleted.npy"
         deleted = np.load(deleted_file) if deleted_file.exists() else None
-        return cls(
+        loaded = cls(
             model,
             dimension,
             index,
@@ -367,6 +376,8 @@ class VectorIndex:
             kind=meta.get("kind") or _kind_of(index),
             deleted=deleted,
         )
+        loaded.seq = meta.get("seq")
+        return loaded
 
 
 def _empty(kind: str, dimension: int, size: int = 0) -> faiss.Index:
