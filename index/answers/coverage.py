@@ -27,7 +27,7 @@ _QUESTION = re.compile(r"\?[\"'’”)\]]*$")
 # Navigation and promotion lines that pages leave in the text; never a point of a summary.
 _PROMO = re.compile(
     r"\b(scroll (down|up) for|click here|sign up (for|to)|subscribe (to|now)|read more\b|"
-    r"follow us on|download (the|our) app|watch (all|the) (action|video|full)|for more (news|stories))",
+    r"follow us on|download (the|our) app|watch (all )?(the )?(action|video|full)|for more (news|stories))",
     re.I,
 )
 
