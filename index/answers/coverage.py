@@ -24,10 +24,11 @@ LEAD_SCALE = 3.0
 LONGEST_WORDS = 60  # longer "sentences" are captions run into the next sentence, or lists
 
 _QUESTION = re.compile(r"\?[\"'’”)\]]*$")
-# Navigation and promotion lines that pages leave in the text; never a point of a summary.
+# Navigation, promotion and syndication lines that pages leave in the text; never a point of a summary.
 _PROMO = re.compile(
     r"\b(scroll (down|up) for|click here|sign up (for|to)|subscribe (to|now)|read more\b|"
-    r"follow us on|download (the|our) app|watch (all )?(the )?(action|video|full)|for more (news|stories))",
+    r"follow us on|download (the|our) app|watch (all )?(the )?(action|video|full)|for more (news|stories)|"
+    r"(post|story|article) (first|originally) appeared|originally (appeared|published) (in|on))",
     re.I,
 )
 

@@ -36,4 +36,5 @@ def test_questions_promotions_and_run_ons_are_never_points() -> None:
     assert not summarizable("Scroll down for video The council voted to ban gas leaf blowers on Monday.")
     assert not summarizable("Watch all the action from Rugby World Cup 2023 on the home of rugby, Stan.")
     assert not summarizable("Sign up for our newsletter to get the best stories every morning.")
+    assert not summarizable("A version of this post first appeared in TechCrunch's robotics newsletter.")
     assert not summarizable(" ".join(["word"] * 61) + ".")
