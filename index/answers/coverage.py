@@ -41,6 +41,20 @@ def summarizable(text: str) -> bool:
     )
 
 
+_NUMBER = re.compile(r"(?<![\w.])(\w+\W+)?(\d+(?:[.,]\d+)*)(\W+\w+)?")
+_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\W+$", re.I)
+_SPAN = re.compile(r"^\W+(second|minute|hour|day|week|month|year)s?$", re.I)
+
+
+def states_figure(text: str) -> bool:
+    """A number that is not a year, a day of a month or a span of time ("830 people", "$69 billion")."""
+    for before, number, after in _NUMBER.findall(text):
+        year = len(number) == 4 and number[:2] in ("19", "20")
+        if not (year or _MONTH.match(before or "") or _SPAN.match(after or "")):
+            return True
+    return False
+
+
 def select(
     vectors: np.ndarray,
     *,

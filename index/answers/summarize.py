@@ -19,20 +19,6 @@ from .terms import TermStats
 
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"(?<![\w.])(\w+\W+)?(\d+(?:[.,]\d+)*)(\W+\w+)?")
-_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\W+$", re.I)
-_SPAN = re.compile(r"^\W+(second|minute|hour|day|week|month|year)s?$", re.I)
-
-
-def states_figure(text: str) -> bool:
-    """A number that is not a year, a day of a month or a span of time ("830 people", "$69 billion")."""
-    for before, number, after in _NUMBER.findall(text):
-        year = len(number) == 4 and number[:2] in ("19", "20")
-        if not (year or _MONTH.match(before or "") or _SPAN.match(after or "")):
-            return True
-    return False
-
-
 ARTICLE_POINTS = 3  # the outlets' own highlights are three or four short sentences
 MAX_POINTS = 10  # the most points a summary may be asked for (a length option)
 EMBED_LIMIT = 3500  # characters of points and markers a Discord embed description can hold
@@ -132,7 +118,7 @@ def _topic_drafts(scored: Sequence[extract.Scored], max_points: int) -> list[ext
     articles = {d.lead.sentence.article_id for d in drafts}
     floor = scored[0].score * DEEP_FLOOR
     deeper = [s for s in scored if s.score >= floor and s.sentence.article_id in articles]
-    deeper.sort(key=lambda s: not states_figure(s.sentence.text))  # stable: best first within
+    deeper.sort(key=lambda s: not coverage.states_figure(s.sentence.text))  # stable: best first within
     chosen = [d.lead for d in drafts]
     for cand in deeper:
         if len(drafts) >= max_points:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.answers.coverage import select, summarizable
+from index.answers.coverage import select, states_figure, summarizable
 
 from .conftest import axis, unit
 
@@ -38,3 +38,12 @@ def test_questions_promotions_and_run_ons_are_never_points() -> None:
     assert not summarizable("Sign up for our newsletter to get the best stories every morning.")
     assert not summarizable("A version of this post first appeared in TechCrunch's robotics newsletter.")
     assert not summarizable(" ".join(["word"] * 61) + ".")
+
+
+def test_a_figure_is_a_number_that_is_not_a_date_or_a_span() -> None:
+    assert states_figure("Epic Games fired roughly 830 people this year.")
+    assert states_figure("EA culled an estimated 1,130 jobs in 2023.")
+    assert states_figure("a $69 billion deal")
+    assert not states_figure("In 2023, the main factors were consolidation and layoffs.")
+    assert not states_figure("approved on October 12, 2023 after nearly two years")
+    assert not states_figure("The industry has shapeshifted over the past 12 months.")
