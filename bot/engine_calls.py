@@ -66,10 +66,10 @@ def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
     return tuple(t.text for t in turns if t.role == "user")
 
 
-def summarize_article(engine: Engine, article_id: str) -> tuple[Summary, IndexInfo]:
+def summarize_article(engine: Engine, article_id: str, points: int = 3) -> tuple[Summary, IndexInfo]:
     from index.answers import summarize_article as summarize
 
-    summary = summarize(engine, article_id)
+    summary = summarize(engine, article_id, max_points=points)
     if summary is None:
         raise UserFacingError("That article is no longer held.")
     return summary, index_info(engine)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from .answers import answer, summarize_article, summarize_period, summarize_topic
-from .answers.summarize import period_range
+from .answers.summarize import check_points, period_range
 from .cli import AsJson, DataDir, Since, Source, Until, app, emit, open_engine
 from .cli_input import QUERIES_FILE, check_article_id, iso_date, query_lines
 from .engine import Engine
@@ -125,6 +125,10 @@ def summary(
             "--articles", help="A file of article ids (one a line): one summary line each.", **QUERIES_FILE
         ),
     ] = None,
+    points: Annotated[
+        int | None,
+        typer.Option("--points", help="Points of an article or topic summary, 1-10 [default: 3 and 6]."),
+    ] = None,
     since: Since = None,
     until: Until = None,
     source: Source = None,
@@ -144,26 +148,34 @@ def summary(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     ids = _lines(articles) if articles is not None else []
+    length = {} if points is None else {"max_points": points}
+    if points is not None:
+        try:
+            check_points(points)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     with open_engine(data_dir) as engine:
         if articles is not None:
-            _summarize_many(engine, ids, as_json)
+            _summarize_many(engine, ids, as_json, length)
             return
         if article is not None:
-            result = summarize_article(engine, article)
+            result = summarize_article(engine, article, **length)
             if result is None:
                 typer.echo(f"no article with id {article}", err=True)
                 raise typer.Exit(1)
         elif topic is not None:
-            result = summarize_topic(engine, topic, since=since, until=until, sources=source, now=now)
+            result = summarize_topic(
+                engine, topic, since=since, until=until, sources=source, now=now, **length
+            )
         else:
             assert period is not None
             result = summarize_period(engine, period, since=since, until=until, sources=source, now=now)
     _show_summary(result, as_json)
 
 
-def _summarize_many(engine: Engine, ids: list[str], as_json: bool) -> None:
+def _summarize_many(engine: Engine, ids: list[str], as_json: bool, length: dict) -> None:
     for article_id in ids:
-        result = summarize_article(engine, article_id)
+        result = summarize_article(engine, article_id, **length)
         if as_json:
             data = result.to_json() if result else {"points": [], "citations": [], "error": "no such article"}
             emit({"id": article_id, **data})

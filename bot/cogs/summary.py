@@ -26,13 +26,18 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
             await interaction.followup.send(**part.kwargs())
 
     @app_commands.command(name="article", description="Summarize one article.")
-    @app_commands.describe(title="The article: start typing its title and pick it from the list.")
-    async def article(self, interaction: discord.Interaction, title: str) -> None:
+    @app_commands.describe(
+        title="The article: start typing its title and pick it from the list.",
+        points="How many points (default 3).",
+    )
+    async def article(
+        self, interaction: discord.Interaction, title: str, points: app_commands.Range[int, 1, 10] = 3
+    ) -> None:
         article_id = resolve_article(await self.bot.titles.get(), title)
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
-                engine_calls.summarize_article, self.bot.engine, article_id
+                engine_calls.summarize_article, self.bot.engine, article_id, points
             )
         await self._send(interaction, render.summary_messages(summary, info))
 

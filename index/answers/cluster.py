@@ -26,6 +26,14 @@ class Story:
     articles: tuple[Article, ...]  # the most central first
     sentences: tuple[Sentence, ...]  # one or two sentences to show, from different articles if possible
     size: int  # articles, counting other outlets' copies of them
+    outlets: tuple[str, ...] = ()  # every outlet that carried it, its articles' and their copies'
+
+    @property
+    def heading(self) -> str:
+        """The headline and who carried the story: "Title (Engadget)", "Title (3 outlets: A, B, C)"."""
+        if len(self.outlets) <= 1:
+            return f"{self.headline} ({self.outlets[0]})" if self.outlets else self.headline
+        return f"{self.headline} ({len(self.outlets)} outlets: {', '.join(self.outlets)})"
 
 
 def group_stories(engine: Engine, articles: Sequence[Article]) -> list[Story]:
@@ -41,8 +49,10 @@ def group_stories(engine: Engine, articles: Sequence[Article]) -> list[Story]:
     for members in _clusters(sims):
         group = [articles[keep[i]] for i in members]
         sentences = _story_sentences([leads[i] for i in members], vectors[members])
-        size = sum(1 + len(engine.store.outlets_of(a.id)) for a in group)
-        stories.append(Story(group[0].title, tuple(group), sentences, size))
+        copies = {a.id: engine.store.outlets_of(a.id) for a in group}
+        size = sum(1 + len(c) for c in copies.values())
+        outlets = dict.fromkeys(o for a in group for o in (a.source, *copies[a.id]) if o)
+        stories.append(Story(group[0].title, tuple(group), sentences, size, tuple(outlets)))
     stories.sort(key=lambda s: (-s.size, _newest(s)), reverse=False)
     return stories
 

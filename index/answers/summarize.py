@@ -7,11 +7,10 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-import numpy as np
-
+from ..embedder import Embedder
 from ..engine import Engine
 from ..models import Article, Summary
-from . import abstain, cite, extract
+from . import abstain, cite, coverage, extract
 from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences
 from .cluster import Story, group_stories
 from .dates import intersect
@@ -20,18 +19,25 @@ from .terms import TermStats
 
 log = logging.getLogger(__name__)
 
-ARTICLE_POINTS = 5
+ARTICLE_POINTS = 3  # the outlets' own highlights are three or four short sentences
+MAX_POINTS = 10  # the most points a summary may be asked for (a length option)
 EMBED_LIMIT = 3500  # characters of points and markers a Discord embed description can hold
 TOPIC_POINTS = 6
 TOPIC_K = 24
 PERIOD_STORIES = 6
 PERIOD_ARTICLES = 400  # newest articles of a period considered for the digest
-LEAD_WEIGHT = 0.3  # news puts the key facts first
+DEEP_FLOOR = 0.45  # share of the best score a topic's further points from the same articles need
 MAX_SENTENCES = 120  # sentences of a long article (a live blog, a list) weighed for its summary
 
 
 def _empty(kind: str, title: str) -> Summary:
     return Summary(kind=kind, title=title, points=(), citations=())
+
+
+def check_points(max_points: int) -> int:
+    if not 1 <= max_points <= MAX_POINTS:
+        raise ValueError(f"a summary has 1 to {MAX_POINTS} points, not {max_points}")
+    return max_points
 
 
 # -- one article -------------------------------------------------------------------------------
@@ -41,10 +47,11 @@ def summarize_article(
     engine: Engine, article_id: str, *, max_points: int = ARTICLE_POINTS, max_chars: int = EMBED_LIMIT
 ) -> Summary | None:
     """The article's key sentences in its own order, each cited; None if there is no such article."""
+    check_points(max_points)
     article = engine.article(article_id)
     if article is None:
         return None
-    chosen = key_sentences(engine, article, max_points=max_points, max_chars=max_chars)
+    chosen = key_sentences(engine.embedder, article, max_points=max_points, max_chars=max_chars)
     cache = ArticleCache(engine)
     cache.put(article)
     points, citations = cite.number([[s] for s in chosen], cache.get)
@@ -52,25 +59,18 @@ def summarize_article(
     return Summary("article", article.title, points, citations)
 
 
-def key_sentences(engine: Engine, article: Article, *, max_points: int, max_chars: int) -> list[Sentence]:
-    sentences = article_sentences(article)[:MAX_SENTENCES]
+def key_sentences(
+    embedder: Embedder, article: Article, *, max_points: int = ARTICLE_POINTS, max_chars: int = EMBED_LIMIT
+) -> list[Sentence]:
+    """The sentences that together cover the article best (coverage.py), in the article's order."""
+    readable = article_sentences(article)
+    sentences = [s for s in readable if coverage.summarizable(s.text)] or readable
+    sentences = sentences[:MAX_SENTENCES]
     if not sentences:
         return []
-    vectors = extract.embed_cached(engine.embedder, [article.title, *(s.text for s in sentences)])
-    title, body = vectors[0], vectors[1:]
-    centroid = body.mean(axis=0)
-    centroid /= np.linalg.norm(centroid) or 1.0
-    lead = np.array([1.0 / (1.0 + i / 3.0) for i in range(len(sentences))])
-    scores = 0.4 * (body @ centroid) + 0.3 * (body @ title) + LEAD_WEIGHT * lead
-    chosen: list[int] = []
-    used = 0
-    for i in np.argsort(-scores, kind="stable"):
-        cost = len(cite.display(sentences[i].text)) + 8
-        if len(chosen) >= max_points or used + cost > max_chars:
-            break
-        if all(float(body[i] @ body[j]) < extract.REDUNDANT for j in chosen):
-            chosen.append(int(i))
-            used += cost
+    vectors = extract.embed_cached(embedder, [s.text for s in sentences])
+    costs = [len(cite.display(s.text)) + 8 for s in sentences]
+    chosen = coverage.select(vectors, max_points=max_points, costs=costs, budget=max_chars)
     return [sentences[i] for i in sorted(chosen)]
 
 
@@ -87,24 +87,71 @@ def summarize_topic(
     now: date | datetime | str | None = None,
     max_points: int = TOPIC_POINTS,
 ) -> Summary:
-    """Key points about a subject across articles (one point per article), oldest first; no points when
-    the news held says nothing about it."""
+    """Key points about a subject, grouped by story (biggest first; the first point of each story has
+    its headline and outlets as `heading`), oldest first within a story; no points when the news held
+    says nothing about it."""
+    check_points(max_points)
     plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
     topic = plan.question  # cleaned like any question
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
-    pool = hit_sentences(hits, cache)
+    pool = [s for s in hit_sentences(hits, cache) if coverage.summarizable(s.text)]
     stats = TermStats(engine.store)
     scored = extract.score_sentences(plan.query, pool, engine.embedder, stats)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     if not scored or abstain.should_abstain(evidence):
         return _empty("topic", topic)
-    drafts = extract.select(scored, max_points=max_points, per_article=1, floor=extract.TOPIC_FLOOR)
-    drafts.sort(key=lambda d: (d.lead.sentence.published or "", d.lead.sentence.article_id))
-    points, citations = cite.number([d.sentences for d in drafts], cache.get)
+    drafts = _topic_drafts(scored, max_points)
+    groups, headings = _by_story(engine, drafts, cache)
+    points, citations = cite.number(groups, cache.get, headings=headings)
     cite.check(points, citations, cache.get)
     return Summary("topic", topic, points, citations)
+
+
+def _topic_drafts(scored: Sequence[extract.Scored], max_points: int) -> list[extract.Draft]:
+    """One point per article first, for breadth. When fewer articles than points hold the topic, further
+    points come from those articles, figures first: a round-up of a dozen layoff figures is summarized by
+    its figures, not by its commentary, which matches the topic's words better."""
+    drafts = extract.select(scored, max_points=max_points, per_article=1, floor=extract.TOPIC_FLOOR)
+    if not drafts or len(drafts) >= max_points:
+        return drafts
+    articles = {d.lead.sentence.article_id for d in drafts}
+    floor = scored[0].score * DEEP_FLOOR
+    deeper = [s for s in scored if s.score >= floor and s.sentence.article_id in articles]
+    deeper.sort(key=lambda s: not coverage.states_figure(s.sentence.text))  # stable: best first within
+    chosen = [d.lead for d in drafts]
+    for cand in deeper:
+        if len(drafts) >= max_points:
+            break
+        if all(float(cand.vector @ c.vector) < extract.REDUNDANT for c in chosen):
+            drafts.append(extract.Draft(cand))
+            chosen.append(cand)
+    return drafts
+
+
+def _by_story(
+    engine: Engine, drafts: Sequence[extract.Draft], cache: ArticleCache
+) -> tuple[list[list[Sentence]], list[str | None]]:
+    """Points grouped by the story of their article, biggest story first; within a story, oldest
+    article first and in each article's order."""
+    articles = [
+        a for aid in dict.fromkeys(d.lead.sentence.article_id for d in drafts) if (a := cache.get(aid))
+    ]
+    story_of = {a.id: story for story in group_stories(engine, articles) for a in story.articles}
+    groups: list[list[Sentence]] = []
+    headings: list[str | None] = []
+    for story in dict.fromkeys(
+        story_of[d.lead.sentence.article_id] for d in drafts if d.lead.sentence.article_id in story_of
+    ):
+        members = [d for d in drafts if story_of.get(d.lead.sentence.article_id) is story]
+        members.sort(
+            key=lambda d: (d.lead.sentence.published or "", d.lead.sentence.article_id, d.lead.sentence.start)
+        )
+        for i, draft in enumerate(members):
+            groups.append(draft.sentences)
+            headings.append(story.heading if i == 0 else None)
+    return groups, headings
 
 
 # -- a period ----------------------------------------------------------------------------------
@@ -159,5 +206,5 @@ def _story_points(stories: Sequence[Story]) -> tuple[list[list[Sentence]], list[
     for story in stories:
         for i, sentence in enumerate(story.sentences[:2]):
             groups.append([sentence])
-            headings.append(story.headline if i == 0 else None)
+            headings.append(story.heading if i == 0 else None)
     return groups, headings

@@ -87,6 +87,18 @@ def test_summary_of_an_article(cli, news_engine) -> None:
     assert {n for p in data["points"] for n in p["citations"]} == {c["n"] for c in data["citations"]}
 
 
+def test_summary_length_option(cli, news_engine) -> None:
+    aid = next(a.id for a in news_engine.articles() if "eintracht" in (a.url or ""))
+    (default,) = lines(cli("summary", "--article", aid, "--json").output)
+    result = cli("summary", "--article", aid, "--points", "5", "--json")
+    assert result.exit_code == 0, result.output
+    (longer,) = lines(result.output)
+    assert len(default["points"]) == 3 and len(longer["points"]) == 5
+    assert set(longer) == {"points", "citations"}
+    refused = cli("summary", "--article", aid, "--points", "0")
+    assert refused.exit_code != 0 and "1 to 10 points" in refused.output
+
+
 def test_summary_of_many_articles(cli, news_engine, tmp_path) -> None:
     ids = [a.id for a in news_engine.articles()[:2]]
     file = tmp_path / "ids.txt"

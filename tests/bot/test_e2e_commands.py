@@ -149,3 +149,16 @@ async def test_entry_point_falls_back_without_the_message_content_intent(fake, h
             await runner
     assert "mention me with a question" in how_to["content"]
     assert_no_pings(fake)
+
+
+async def test_summary_article_length_option(fake, hash_news_engine):
+    async with running_bot(fake, hash_news_engine):
+        typing = await fake.send_autocomplete("summary article", {"title": "ozempic"}, "title")
+        await typing.wait_acknowledged()
+        title = typing.autocomplete_choices[0]["value"]
+        longer = await fake.send_slash_command("summary article", {"title": title, "points": 5})
+        await longer.wait_acknowledged()
+        summary = await fake.wait_for_bot_message(predicate=lambda m: bool(m["embeds"]), timeout=30)
+    description = summary["embeds"][0]["description"]
+    assert len([line for line in description.splitlines() if line.startswith("•")]) == 5, description
+    assert_no_pings(fake)
