@@ -9,6 +9,7 @@ is checked on the machine it runs on: its cache folder is keyed on `key()`, and 
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 import sys
@@ -48,17 +49,23 @@ def features() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {
+    found = {
         "machine": platform.machine().lower().replace("-", "_"),
         "flags": sorted(f for f in RELEVANT if f in flags),
         "runtimes": versions,
     }
+    # oneDNN (inside OpenVINO) honours an instruction-set cap: its kernels then differ like another CPU's
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    if cap:
+        found["isa_cap"] = cap
+    return found
 
 
 def key(found: dict | None = None) -> str:
     """A short name for these features (part of the prepared model's folder name)."""
     found = found or features()
     text = f"{found['machine']}:{','.join(found['flags'])}:{sorted(found['runtimes'].items())}"
+    text += f":{found['isa_cap']}" if "isa_cap" in found else ""
     return f"{found['machine']}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
