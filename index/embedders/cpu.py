@@ -71,12 +71,18 @@ def key(found: dict | None = None) -> str:
 
 def describe(found: dict | None = None) -> str:
     found = found or features()
-    return f"{found['machine']} ({' '.join(found['flags']) or 'no SIMD flags found'})"
+    capped = f", capped to {found['isa_cap']}" if "isa_cap" in found else ""
+    return f"{found['machine']} ({' '.join(found['flags']) or 'no SIMD flags found'}{capped})"
 
 
 def has_bf16(found: dict | None = None) -> bool:
-    """Native bf16 arithmetic (OpenVINO then runs bf16 by default; elsewhere bf16 is emulated, slower)."""
-    return bool({"avx512_bf16", "amx_bf16", "bf16"} & set((found or features())["flags"]))
+    """Native bf16 arithmetic (OpenVINO then runs bf16 by default; elsewhere bf16 is emulated, slower),
+    and not capped away (an ISA cap below AVX512_CORE_BF16 leaves oneDNN without bf16 kernels)."""
+    found = found or features()
+    cap = found.get("isa_cap", "").upper()
+    return bool({"avx512_bf16", "amx_bf16", "bf16"} & set(found["flags"])) and (
+        not cap or "BF16" in cap or "AMX" in cap
+    )
 
 
 def _flags() -> set[str]:

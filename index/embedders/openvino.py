@@ -40,8 +40,12 @@ class OpenVinoGraph:
         except ImportError as exc:
             raise RuntimeError("the openvino backends need the package: pip install openvino") from exc
 
+        from .cpu import has_bf16
+
         core = ov.Core()
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
+        if not has_bf16():  # OpenVINO's own default where bf16 is native; f32 said explicitly elsewhere
+            config["INFERENCE_PRECISION_HINT"] = "f32"
         self.model = core.compile_model(core.read_model(str(path)), "CPU", config)
         self.precision = self.model.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         self.has_tokens = len(self.model.outputs) > 1
