@@ -291,3 +291,34 @@ def test_openvino_backend_reproduces_fp32(torch_embedder):
     texts = news_passages(3) + QUERIES
     cosine = np.sum(embedder.embed(texts) * torch_embedder.embed(texts), axis=1)
     assert cosine.min() >= 0.999
+
+
+def test_the_first_run_says_the_path_and_its_accuracy_in_one_line():
+    manifest = {"choice": {"backend": "openvino-int8", "cosine_mean": 0.9974, "cosine_min": 0.9961}}
+    manifest["choice"].update(checked_on=48, speedup_vs_fp32=3.4)
+    line = choose.summary(manifest)
+    assert "\n" not in line and "openvino-int8" in line and "0.997" in line and "0.996" in line
+    manifest["choice"]["backend"] = "onnx"
+    assert "fp32" in choose.summary(manifest) and "no accurate faster path" in choose.summary(manifest)
+
+
+def test_stats_show_the_embedding_path_without_loading_the_model(tmp_path):
+    with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)) as engine:
+        stats = engine.stats()
+        assert engine._embedder is None  # nothing loaded or prepared to answer `stats`
+    assert {"articles", "chunks", "vectors", "model", "dimension", "index_built_at"} <= set(stats)
+    embedding = stats["embedding"]
+    assert embedding["configured"] == "auto" and embedding["cpu"]
+    assert embedding["path"] in (*choose.CANDIDATES, "not prepared yet (on first use)")
+
+
+def test_the_engine_hands_an_existing_index_name_to_the_loader(monkeypatch, tmp_path):
+    index = VectorIndex("all-MiniLM-L6-v2@onnx-int8", 4)
+    index.add(np.array([1]), np.eye(4, dtype=np.float32)[:1])
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    index.save(settings.index_dir)
+    seen = {}
+    monkeypatch.setattr("index.engine.load_embedder", lambda name, **kwargs: seen.update(kwargs) or object())
+    with Engine(settings) as engine:
+        engine.embedder  # noqa: B018 - built on first use
+    assert seen["keyed_as"] == "all-MiniLM-L6-v2@onnx-int8"
