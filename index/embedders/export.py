@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -48,6 +49,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "newsbot" / "embedders"
 
 
+@functools.cache  # model files do not change under a running process; `stats` asks on every answer
 def fingerprint(model_path: Path) -> str:
     """Model files (name, size, and content of the small ones) plus this exporter's version."""
     digest = hashlib.sha1(f"export-v{EXPORT_VERSION}".encode())
