@@ -277,6 +277,14 @@ def reindex(
                    f"in {report.seconds:.1f} s")  # fmt: skip
 
 
+@app.callback()
+def options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens (to stderr).")] = False,
+) -> None:
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr

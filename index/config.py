@@ -25,12 +25,16 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     embed_backend: str = Field(
         DEFAULT_BACKEND,
-        description="How the embedding model runs: torch (sentence-transformers fp32), onnx (fp32), "
-        "onnx-int8 (int8, cosine ≥ 0.99 to fp32, the fastest measured) or openvino (fp32). Vectors of "
-        "onnx-int8 are keyed apart from fp32 ones: changing to or from it needs `newsbot reindex`.",
+        description="How the embedding model runs: auto (the fastest path that keeps cosine ≥ 0.99 to "
+        "fp32, measured on this CPU at first run), torch (sentence-transformers fp32), onnx (fp32), "
+        "onnx-int8, openvino (bf16 where native, else fp32) or openvino-int8. int8 vectors are keyed "
+        "apart from fp32 ones: changing an index's path needs `newsbot reindex` (auto keeps an "
+        "existing index's path while it is accurate here).",
     )
     embed_cache_dir: Path | None = Field(
-        None, description="Where exported embedding graphs are kept; default <data_dir>/models."
+        None,
+        description="Where the model prepared for this CPU is kept; default "
+        "$XDG_CACHE_HOME/newsbot/embedders (~/.cache/...), shared by every data folder.",
     )
     chunk_tokens: int = Field(
         0, ge=0, description="Largest chunk in model tokens; 0 means the model's own maximum input."

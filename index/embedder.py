@@ -122,14 +122,17 @@ def load_embedder(
     batch_size: int = 32,
     backend: str = DEFAULT_BACKEND,
     cache_dir: Path | None = None,
+    keyed_as: str | None = None,
 ) -> Embedder:
     """The one way to build an embedder. `backend` is one of `index.embedders.BACKENDS`: `torch` is
-    plain sentence-transformers fp32; the others run a graph exported once into `cache_dir` (default
-    ~/.cache/newsbot/embedders). A non-CPU `device` always uses torch."""
+    plain sentence-transformers fp32; the others run a graph prepared once for this CPU into
+    `cache_dir` (default $XDG_CACHE_HOME/newsbot/embedders). `keyed_as` names the embedder an existing
+    index was built with, which `auto` keeps to while it is accurate here. A non-CPU `device` uses torch."""
     backend = check_backend(backend)
     if backend == "torch" or device != "cpu":
         return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
-    from .embedders.export import default_cache_dir
+    from .embedders.choose import resolve
+    from .embedders.export import default_cache_dir, prepared, read_manifest
     from .embedders.onnx import GraphEmbedder
 
     path = Path(resolve_model_path(name))
@@ -138,6 +141,45 @@ def load_embedder(
         # graph backends only build from a local folder.
         log.info("model %r is not a local folder: using the torch backend", name)
         return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
-    return GraphEmbedder(
-        name, path, backend, cache_dir=cache_dir or default_cache_dir(), batch_size=batch_size
+    folder = prepared(path, cache_dir or default_cache_dir())
+    manifest = read_manifest(folder)
+    chosen = resolve(manifest, backend, model=name, keyed_as=keyed_as)
+    log.info("embedding with %s (configured: %s) from %s", chosen, backend, folder)
+    return GraphEmbedder(name, folder, manifest, chosen, batch_size=batch_size)
+
+
+def embedding_info(
+    embedder: Embedder | None, name: str, backend: str, cache_dir: Path | None, keyed_as: str | None = None
+) -> dict:
+    """What `newsbot stats` shows of the embedding path, without preparing or loading anything: the
+    configured backend, the path in use (or chosen for this CPU, once prepared), the CPU and accuracy."""
+    from .embedders import cpu
+    from .embedders.choose import resolve
+    from .embedders.export import default_cache_dir, find_prepared, read_manifest
+
+    info: dict = {"configured": backend, "path": None, "cpu": cpu.describe()}
+    if embedder is not None and not hasattr(embedder, "folder"):
+        info["path"] = "torch" if isinstance(embedder, SentenceTransformerEmbedder) else embedder.name
+        return info
+    path = Path(resolve_model_path(name))
+    folder = getattr(embedder, "folder", None) or (
+        find_prepared(path, cache_dir or default_cache_dir())
+        if path.exists() and backend != "torch"
+        else None
     )
+    if backend == "torch":
+        info["path"] = "torch"
+    elif folder is None:
+        info["path"] = "not prepared yet (on first use)"
+    else:
+        manifest = read_manifest(folder)
+        choice = manifest["choice"]
+        info.update(
+            path=getattr(embedder, "backend", None)
+            or resolve(manifest, backend, model=name, keyed_as=keyed_as),
+            chosen_for_this_cpu=choice["backend"],
+            cosine_to_fp32=choice["cosine_mean"],
+            speedup_vs_fp32=choice["speedup_vs_fp32"],
+            prepared_in=str(folder),
+        )
+    return info

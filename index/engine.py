@@ -15,7 +15,7 @@ import numpy as np
 from . import follow, resident
 from . import vectors as vector_index
 from .config import Settings
-from .embedder import Embedder, load_embedder
+from .embedder import Embedder, embedding_info, load_embedder
 from .folder_lock import folder_lock
 from .ingest import ingest_draft
 from .lexical import ImpactIndex, needs_build, saved_seq
@@ -108,7 +108,8 @@ class Engine:
             device=s.device,
             batch_size=s.embed_batch_size,
             backend=s.embed_backend,
-            cache_dir=s.embed_cache_dir or s.data_dir / "models",
+            cache_dir=s.embed_cache_dir,  # None: the user's cache, shared by every data folder
+            keyed_as=(read_meta(s.index_dir) or {}).get("model"),
         )
 
     @property
@@ -430,7 +431,8 @@ class Engine:
         return self.store.articles(Filters(since, until, tuple(sources) if sources else None), limit)
 
     def stats(self) -> dict:
-        meta = read_meta(self.settings.index_dir) or {}
+        s = self.settings
+        meta = read_meta(s.index_dir) or {}
         counts = self.store.counts()
         if self._vectors is not None:
             vectors = self.vectors.count  # (after following what other processes wrote)
@@ -445,4 +447,7 @@ class Engine:
             "dimension": meta.get("dimension"),
             "index_built_at": meta.get("built_at"),
             "updated_at": self.store.meta("updated_at"),
+            "embedding": embedding_info(
+                self._embedder, s.model, s.embed_backend, s.embed_cache_dir, meta.get("model")
+            ),
         }

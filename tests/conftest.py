@@ -37,9 +37,11 @@ def draft_of(record: dict) -> ArticleDraft:
 
 @pytest.fixture(scope="session")
 def real_embedder():
+    """The default path for this CPU; NEWSBOT_TEST_BACKEND runs the suite on another one (as another
+    CPU would choose it), e.g. onnx (fp32), onnx-int8 or openvino-int8."""
     from index.embedder import load_embedder
 
-    return load_embedder()
+    return load_embedder(backend=os.environ.get("NEWSBOT_TEST_BACKEND", "auto"))
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from index.embedders import rewrite
-from index.embedders.export import quantise
+from index.embedders.export import read_manifest
+from index.embedders.onnx_int8 import FILE, OUTLIER_CHANNELS, quantise
 
 HIDDEN, INNER, TOKENS = 16, 64, 12
 
@@ -102,7 +103,6 @@ def test_attention_fusion_leaves_other_graphs_alone():
 def test_fused_attention_gives_the_fp32_vectors_padding_included(real_embedder):
     """On the real export: six attention blocks become six `Attention` operators, and padded batches
     (texts of different lengths together) give the same sentence and token vectors."""
-    assert real_embedder.backend == "onnx-int8"
     folder = real_embedder.folder
     model = onnx.load(str(folder / "model.onnx"))
     assert rewrite.fuse_attention(model, num_heads=12) == 6
@@ -127,18 +127,26 @@ def test_fused_attention_gives_the_fp32_vectors_padding_included(real_embedder):
 
 
 @pytest.mark.model
-def test_int8_export_quantises_every_large_matrix(real_embedder):
-    """The shipped plan: attention fused, outlier channels split out, and no big fp32 matrix left."""
-    from index.embedders.export import read_manifest
-
+def test_int8_plans_are_tried_in_order_and_the_kept_one_keeps_the_gate(real_embedder):
+    """The outlier-channel plan is tried first; the plan kept (if any) is the first that kept the
+    accuracy gate on this CPU, and its graph has no large fp32 matrix left but those the plan names.
+    Which plan passes depends on the CPU's int8 kernels: that is never asserted."""
     int8 = read_manifest(real_embedder.folder)["int8"]
-    assert int8["attention_fused"] == 6 and int8["outlier_channels"] > 0 and int8["fp32_layers"] == []
+    assert int8["attention_fused"] == 6  # fp32 graphs, checked to give the same vectors
+    assert int8["plans"][0]["outlier_channels"] == OUTLIER_CHANNELS
+    passed = [p["cosine_mean"] >= 0.99 and p["cosine_min"] >= 0.98 for p in int8["plans"]]
+    assert passed.count(True) <= 1 and (not any(passed) or passed[-1])  # stops at the first that passes
+    if not int8["file"]:
+        pytest.skip("no int8 plan kept the gate on this CPU: fp32 runs (the plans tried are recorded)")
+    assert int8["file"] == FILE
     graph = onnx.load(str(real_embedder.folder / int8["file"])).graph
     sizes = {i.name: int(np.prod(i.dims)) for i in graph.initializer}
-    fp32_products = [n for n in graph.node if n.op_type == "MatMul" and sizes.get(n.input[1], 0) > 384 * 64]
-    assert fp32_products == []
+    fp32_products = [
+        n.name for n in graph.node if n.op_type == "MatMul" and sizes.get(n.input[1], 0) > 384 * 64
+    ]
+    assert sorted(fp32_products) == sorted(int8["fp32_layers"])
     assert (
-        sum(n.op_type in ("QAttention", "DynamicQuantizeMatMul", "MatMulInteger") for n in graph.node) >= 18
+        sum(n.op_type in ("QAttention", "DynamicQuantizeMatMul", "MatMulInteger") for n in graph.node) >= 12
     )
 
 

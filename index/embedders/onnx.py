@@ -16,7 +16,6 @@ import numpy as np
 
 from ..sentence_vectors import pool as pool_spans
 from . import embedder_name
-from .export import prepared, read_manifest
 
 
 class Tokens:
@@ -66,65 +65,48 @@ class OnnxRuntimeGraph:
         return embedding, tokens
 
 
-class OpenVinoGraph:
-    def __init__(self, path: Path, threads: int | None = None):
-        try:
-            import openvino as ov  # the runtime only: no model conversion tools, nothing sent anywhere
-        except ImportError as exc:
-            raise RuntimeError("the openvino backend needs the package: pip install openvino") from exc
-
-        core = ov.Core()
-        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
-        self.model = core.compile_model(core.read_model(str(path)), "CPU", config)
-        self.request = self.model.create_infer_request()
-
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        result = self.request.infer({"input_ids": ids, "attention_mask": mask})
-        return np.array(result[self.model.output(0)], dtype=np.float32, copy=True)
-
-
 class GraphEmbedder:
-    """The Embedder protocol over an exported graph. `backend` is one of onnx, onnx-int8, openvino."""
+    """The Embedder protocol over a prepared graph; `backend` is one of `choose.CANDIDATES`."""
 
-    def __init__(self, model: str, model_path: Path, backend: str, *, cache_dir: Path, batch_size: int = 32):
-        folder = prepared(model_path, cache_dir, int8=backend == "onnx-int8")
-        manifest = read_manifest(folder)
-        graph = folder / "model.onnx"
-        precision = "fp32"
-        if backend == "onnx-int8":
-            int8 = manifest.get("int8", {})
-            if int8.get("file"):
-                graph, precision = folder / int8["file"], "int8"
-                self.cosine_to_fp32 = float(int8["cosine_mean"])
-        self.backend = backend if precision == "int8" or backend != "onnx-int8" else "onnx"
-        self.name = embedder_name(model, self.backend)
+    def __init__(self, model: str, folder: Path, manifest: dict, backend: str, *, batch_size: int = 32):
+        from .choose import open_graph, recorded_cosine
+
+        self.backend = backend
+        self.name = embedder_name(model, backend)
+        self.folder = folder
         self.dimension = int(manifest["dimension"])
         self.max_tokens = int(manifest["max_seq_length"]) - int(manifest["special_tokens"])
+        self.cosine_to_fp32 = recorded_cosine(manifest, backend)[0]
         # Dynamic int8 scales activations over a whole run, so a batched text would get a vector that
         # depends on its neighbours (and their padding). One text per run keeps each vector a function
-        # of its text alone, and measured no slower (no padding either).
-        self.batch_size = 1 if precision == "int8" else batch_size
-        self.folder = folder
+        # of its text alone, and measured no slower (no padding either). OpenVINO's int8 is static.
+        self.batch_size = 1 if backend == "onnx-int8" else batch_size
         self.tokens = Tokens(folder / "tokenizer.json", manifest)
         # pooled sentence vectors -> towards the sentences' own vectors (sentence_map.py), if fitted
         mapped = manifest.get("sentence_map", {}).get("file")
         self.sentence_map: np.ndarray | None = np.load(folder / mapped) if mapped else None
-        self.graph = OpenVinoGraph(graph) if backend == "openvino" else OnnxRuntimeGraph(graph)
+        self.graph = open_graph(folder, manifest, backend)
         # One text per run parallelises poorly inside a run (small matrices, a sync per operator), so
         # texts go to one single-threaded session per core, side by side: 14 % more passages/s on 2
         # cores, identical vectors. One text uses every core in one run only when no session is free.
         self.workers: list[OnnxRuntimeGraph] = []
-        if self.batch_size == 1 and backend != "openvino" and (os.cpu_count() or 1) > 1:
-            self.workers = [OnnxRuntimeGraph(graph, threads=1) for _ in range(os.cpu_count() or 1)]
+        if self.batch_size == 1 and (os.cpu_count() or 1) > 1:
+            self.workers = [
+                open_graph(folder, manifest, backend, threads=1) for _ in range(os.cpu_count() or 1)
+            ]
             self.pool = ThreadPoolExecutor(len(self.workers), thread_name_prefix="embed")
             self.idle: queue.SimpleQueue[OnnxRuntimeGraph] = queue.SimpleQueue()
             for worker in self.workers:
                 self.idle.put(worker)
 
+    def close(self) -> None:
+        if self.workers:
+            self.pool.shutdown()
+
     @property
     def pools_sentences(self) -> bool:
-        """Whether `embed_passages` can pool sentence vectors (ONNX Runtime graphs of this exporter)."""
-        return isinstance(self.graph, OnnxRuntimeGraph) and self.graph.has_tokens
+        """Whether `embed_passages` can pool sentence vectors (graphs of this exporter give tokens)."""
+        return self.graph.has_tokens
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, None)[0]

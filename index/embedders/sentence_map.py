@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,10 +54,11 @@ def agreement(pooled: np.ndarray, alone: np.ndarray, queries: np.ndarray, passag
     return float(np.nanmean(found)) if found else float("nan")
 
 
-def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> dict:
-    """Fit the map with `graph`'s pooled and alone vectors of the articles' sentences; save it in
-    `work` and return what the manifest records of it (no file when there were too few sentences)."""
-    from .onnx import OnnxRuntimeGraph, Tokens
+def build(open_graph: Callable[[], Any], work: Path, manifest: dict, articles: Sequence[dict]) -> dict:
+    """Fit the map with the pooled and alone vectors of the articles' sentences from the graph that
+    `open_graph()` opens (single-threaded; one per core); save it in `work` and return what the
+    manifest records of it (no file when there were too few sentences)."""
+    from .onnx import Tokens
 
     tokens = Tokens(work / "tokenizer.json", manifest)
     room = int(manifest["max_seq_length"]) - int(manifest["special_tokens"]) - 33
@@ -72,9 +74,9 @@ def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> 
                 texts.append(text)
                 spans.append(found)
                 groups.append(number)
-    workers = [OnnxRuntimeGraph(graph, threads=1) for _ in range(os.cpu_count() or 1)]
+    workers = [open_graph() for _ in range(os.cpu_count() or 1)]
 
-    def passage(session: OnnxRuntimeGraph, i: int) -> np.ndarray:
+    def passage(session, i: int) -> np.ndarray:
         ids, mask, offsets = tokens.batch([texts[i]])
         _, out = session.with_tokens(ids, mask)
         return pool(out[0], offsets[0], mask[0], spans[i])
@@ -89,7 +91,7 @@ def build(graph: Path, work: Path, manifest: dict, articles: Sequence[dict]) -> 
     }
     sentences = [texts[i][slice(*spans[i][j])] for i, j in rows] + list(titles.values())
 
-    def embed(session: OnnxRuntimeGraph, text: str) -> np.ndarray:
+    def embed(session, text: str) -> np.ndarray:
         vector = session(*tokens.batch([text])[:2])[0]
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 

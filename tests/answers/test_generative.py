@@ -122,7 +122,7 @@ def test_citations_to_missing_excerpts_are_removed_and_uncited_sentences_dropped
 def test_failures_fall_back_to_the_extractive_answer(configured, llm, failure: str) -> None:
     base = extractive(configured, ("https://wire.example/budget", FLEET))
     if failure == "timeout":
-        llm.delay, llm.reply = 2.0, "Late answer [1]."
+        llm.delay, llm.reply = 4.0, "Late answer [1]."  # the 1 s timeout gives up long before
     elif failure == "status":
         llm.status = 500
     elif failure == "garbage":
@@ -131,7 +131,7 @@ def test_failures_fall_back_to_the_extractive_answer(configured, llm, failure: s
         llm.reply = INSUFFICIENT
     started = time.perf_counter()
     assert rephrase(configured, base) == base
-    assert time.perf_counter() - started < 1.9
+    assert time.perf_counter() - started < 3.5  # margin for a loaded 2-core machine
 
 
 def test_an_unreachable_endpoint_falls_back(configured, llm) -> None:

@@ -1,5 +1,6 @@
 """The impact index is paged into memory when it loads (index/resident.py), unless the setting says no."""
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,6 +13,21 @@ from tests.conftest import bundled_articles, draft_of
 
 SMAPS = Path("/proc/self/smaps")
 pytestmark = pytest.mark.skipif(not SMAPS.exists(), reason="reads the kernel's account of mapped pages")
+
+
+def kernel_populates() -> bool:
+    """Whether this kernel pages a file mapping in on request (MADV_POPULATE_READ, Linux 5.14+)."""
+    if not SMAPS.exists():
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(Path(folder) / "probe.npy", np.zeros(4096, dtype=np.int32))
+        return populate([np.load(Path(folder) / "probe.npy", mmap_mode="r")])
+
+
+needs_populate = pytest.mark.skipif(
+    not kernel_populates(),
+    reason="the kernel has no MADV_POPULATE_READ (Linux 5.14+): pages load on first touch",
+)
 
 
 def resident_bytes(array: np.ndarray) -> int:
@@ -36,6 +52,7 @@ def wait_for(condition, seconds: float = 10.0) -> bool:
     return True
 
 
+@needs_populate
 def test_populate_maps_every_page_of_a_memory_mapped_array(tmp_path):
     np.save(tmp_path / "docs.npy", np.arange(3_000_000, dtype=np.int32))  # 12 MB, in the page cache
     array = np.load(tmp_path / "docs.npy", mmap_mode="r")
@@ -56,6 +73,7 @@ def test_release_unmaps_the_pages_of_file_mapped_arrays_only(tmp_path):
     assert np.array_equal(anonymous, values)  # not zeroed, as MADV_DONTNEED would do to it
 
 
+@needs_populate
 @pytest.mark.parametrize("resident", [True, False])
 def test_a_loaded_impact_index_is_paged_in_unless_the_setting_says_no(engine, settings, resident):
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:16])
@@ -69,6 +87,7 @@ def test_a_loaded_impact_index_is_paged_in_unless_the_setting_says_no(engine, se
         assert fresh.store.lexical("court judge ruling", 5)  # and it searches as ever
 
 
+@needs_populate
 def test_reindex_releases_the_pages_while_it_builds_and_pages_them_in_after(engine):
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:16])
     engine.reindex()  # builds the impact index, then pages it in
