@@ -9,7 +9,9 @@ every path that passed it here, never which one that is.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -322,3 +324,21 @@ def test_the_engine_hands_an_existing_index_name_to_the_loader(monkeypatch, tmp_
     with Engine(settings) as engine:
         engine.embedder  # noqa: B018 - built on first use
     assert seen["keyed_as"] == "all-MiniLM-L6-v2@onnx-int8"
+
+
+def test_only_builds_unused_for_a_month_are_removed(tmp_path):
+    """Another installed version of newsbot may be using its own build: age decides, not the version."""
+    from index.embedders import export
+
+    cache = tmp_path / "embedders"
+    target = cache / "m-model-aaaaaaaaaaaa-x86_64-11111111"
+    in_use = cache / "m-model-bbbbbbbbbbbb-x86_64-11111111"
+    stale = cache / "m-model-cccccccccccc-x86_64-11111111"
+    other_model = cache / "n-model-dddddddddddd-x86_64-11111111"
+    for folder in (target, in_use, stale, other_model):
+        folder.mkdir(parents=True)
+    month_ago = time.time() - (export.STALE_DAYS + 1) * 86400
+    for folder in (stale, other_model):
+        os.utime(folder, (month_ago, month_ago))
+    export._remove_stale(target)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([target.name, in_use.name, other_model.name])

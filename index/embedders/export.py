@@ -41,6 +41,7 @@ from .texts import check_texts, news_articles
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 9
+STALE_DAYS = 30  # a prepared folder unused this long (another exporter version's) is removed
 STEPS = 5  # fp32 export, ONNX Runtime int8, OpenVINO, timing, sentence map: the progress bar's length
 
 
@@ -66,6 +67,7 @@ def prepared(model_path: Path, cache_dir: Path) -> Path:
     found = cpu.features()
     target = cache_dir / f"{_slug(model_path)}-{fingerprint(model_path)}-{cpu.key(found)}"
     if _valid(target, found):
+        os.utime(target)  # marks it in use: only builds unused for STALE_DAYS are ever removed
         return target
     with _locked(cache_dir / ".lock"):
         if _valid(target, found):  # another process built it while we waited
@@ -183,15 +185,22 @@ def _build(model_path: Path, target: Path, found: dict) -> None:
         quiet.close()
         progress.close()
         shutil.rmtree(work, ignore_errors=True)
-    prefix = target.name.rsplit("-", 2)[0]  # builds of an older model or exporter (any CPU) go
-    for older in target.parent.glob(f"{_slug(model_path)}-*"):
-        if older.is_dir() and not older.name.startswith(f"{prefix}-") and older != target:
-            shutil.rmtree(older, ignore_errors=True)
+    _remove_stale(target)
     print(
         f"newsbot: {choose.summary(manifest)}; ready in {time.perf_counter() - started:.0f} s",
         file=sys.stderr,
     )
     log.info("prepared embedding model in %s: %s", target, json.dumps(manifest["choice"]))
+
+
+def _remove_stale(target: Path) -> None:
+    """Builds of this model by another exporter version, unused for STALE_DAYS: another installed
+    version of newsbot may still be using a newer-looking one, so age decides, never the version."""
+    prefix = target.name.rsplit("-", 2)[0]  # <model slug>-<fingerprint>, before the CPU key
+    cutoff = time.time() - STALE_DAYS * 86400
+    for older in target.parent.glob(f"{prefix.rsplit('-', 1)[0]}-*"):
+        if older.is_dir() and not older.name.startswith(f"{prefix}-") and older.stat().st_mtime < cutoff:
+            shutil.rmtree(older, ignore_errors=True)
 
 
 def _fp32_from_sibling(target: Path, work: Path) -> dict | None:
