@@ -30,6 +30,7 @@ MAX_REDIRECTS = 10
 LINKED_WORKERS = 4  # linked pages fetched at once (never two at once from one host)
 _SCHEMES = ("http", "https")
 _BAD_HOST = re.compile(r"[\x00-\x20%/\\<>^`{|}\x7f]")  # never part of a host name: refused before any lookup
+_UNRESOLVED = re.compile(r"could not resolve host name '([^']*)'")
 _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,"
     "application/json;q=0.8,text/plain;q=0.8,*/*;q=0.5"
@@ -138,7 +139,7 @@ class Fetcher:
         except httpx.TimeoutException:
             raise FetchError(_timed_out(self.timeout), "timeout") from None
         except httpx.HTTPError as error:
-            raise FetchError(*_network_reason(error, url)) from None
+            raise FetchError(*_network_reason(error)) from None
         except (httpx.InvalidURL, UnicodeError) as error:  # httpx's URL and IDNA checks
             raise FetchError(f"invalid URL ({error})", "bad-url") from None
         finally:
@@ -265,7 +266,7 @@ def _timed_out(timeout: float) -> str:
     return f"timed out after {timeout:g} seconds"
 
 
-def _network_reason(error: httpx.HTTPError, url: str) -> tuple[str, str]:
+def _network_reason(error: httpx.HTTPError) -> tuple[str, str]:
     """(reason, kind) for a failed request, from the cause httpcore and the socket layer give."""
     cause = error.__context__
     while cause is not None and cause.__context__ is not None and not isinstance(cause, OSError):
@@ -277,8 +278,8 @@ def _network_reason(error: httpx.HTTPError, url: str) -> tuple[str, str]:
         return f"bad HTTP response ({text})", "bad-response"
     if isinstance(cause, ConnectionRefusedError) or "Connection refused" in text:
         return "connection refused", "network"
-    if "could not resolve host name" in text:
-        return f"could not resolve host name '{urlsplit(url).hostname}'", "network"
+    if unresolved := _UNRESOLVED.search(text):  # the host of the hop that failed, maybe a redirect's
+        return f"could not resolve host name '{unresolved.group(1)}'", "network"
     if isinstance(cause, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted ({cause.verify_message})", "network"
     if isinstance(cause, ssl.SSLError):

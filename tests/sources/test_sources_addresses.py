@@ -4,6 +4,8 @@ contacted: other addresses are tried against a network layer that records and re
 
 from __future__ import annotations
 
+import socket
+
 import httpcore
 import pytest
 
@@ -76,6 +78,7 @@ def test_loopback_in_every_notation_is_refused_before_connecting(server: LocalSe
         "http://192.168.1.1/",
         "http://[fe80::1]/",
         "http://[fc00::1]/",
+        "http://[fec0::1]/",  # IPv6 site-local (deprecated, still routed inside some networks)
         "http://224.0.0.1/",
         "http://[ff02::1]/",
         "http://240.0.0.1/",
@@ -201,3 +204,13 @@ def test_malformed_host_names_are_bad_urls_and_never_looked_up(url: str) -> None
     assert caught.value.kind == "bad-url"
     assert caught.value.reason.startswith("invalid URL (")
     assert (lookups, network.attempts) == ([], [])
+
+
+def test_a_redirect_to_a_name_that_does_not_resolve_names_that_name(server: LocalServer) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    url = server.route("/moved", Response(status=302, headers={"Location": "http://gone.example/story"}))
+    with Fetcher(allow=["127.0.0.1"], resolver=resolver) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(url)
+    assert caught.value.reason == "could not resolve host name 'gone.example'"
