@@ -71,6 +71,8 @@ def test_a_page_claiming_another_sites_canonical_url_becomes_its_own_article(
     assert (report.added, report.updated, report.skipped) == (1, 0, [])
     assert body_at(engine, FORTUNE_URL) == TRUE_STORY.strip()
     assert body_at(engine, fake).startswith("The chip plant was closed for good")
+    [planted] = [a for a in engine.articles() if a.url == fake]
+    assert "fortune" not in (planted.source or "").lower()  # not named after the refused canonical's site
 
 
 def test_a_feed_entry_cannot_replace_another_sources_article(engine: Engine, server: LocalServer) -> None:
