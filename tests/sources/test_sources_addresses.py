@@ -8,6 +8,7 @@ import socket
 
 import httpcore
 import pytest
+from pydantic import ValidationError
 
 from index.config import Settings
 from index.sources import Fetcher, FetchError, read_sources
@@ -166,6 +167,25 @@ def test_the_setting_is_comma_separated_names_and_ranges(monkeypatch: pytest.Mon
     rules = AddressRules(allowed)
     assert rules.names == {"news.intranet.example"}
     assert [str(n) for n in rules.networks] == ["10.20.0.0/16", "::1/128"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("127.0.0.1/33", "not an IP address or CIDR range"),
+        ("999.1.1.1", "not an IP address or CIDR range"),
+        ("10.0.0.1-10.0.0.9", "not an IP address or CIDR range"),
+        ("*.intranet.example", "no wildcards"),
+        ("intra net", "not a host name"),
+    ],
+)
+def test_a_mistyped_allow_entry_is_named_not_taken_for_a_host(
+    monkeypatch: pytest.MonkeyPatch, entry: str, problem: str
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW", f"news.intranet.example,{entry}")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert f"'{entry}'" in str(caught.value) and problem in str(caught.value)
 
 
 def test_public_addresses_are_public() -> None:
