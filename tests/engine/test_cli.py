@@ -177,6 +177,8 @@ def test_queries_file_that_is_missing_or_not_utf8(newsbot, tmp_path):
         ("search", "   "),
         ("articles", "--limit", "-1"),
         ("articles", "--since", "yesterday"),
+        ("search", "x", "--since", "2023-10-01", "--until", "2023-01-01"),
+        ("articles", "--until", "2023-01-01", "--since", "2023-10-01"),
         ("show", "\udcff"),
         ("remove", "\udcff"),
         ("search", "x", "--source", "\udcff"),
