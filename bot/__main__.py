@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from index.cli_input import settings_problem
 from index.config import Settings
 from index.engine import Engine
+from index.store import StoreUnusable
 
 from .client import NewsBot, intents_for
 from .settings import BotSettings
@@ -80,7 +81,11 @@ def main(data_dir: Path | None = None) -> int:
     except ValidationError as error:
         print(settings_problem(error), file=sys.stderr)
         return 2
-    engine = Engine(settings)
+    try:
+        engine = Engine(settings)
+    except StoreUnusable as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(run_bot(settings, bot_settings, engine))
     except discord.LoginFailure:

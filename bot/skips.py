@@ -14,6 +14,7 @@ from index.models import IngestReport, Skipped
 
 FETCH_FAILED = "could not be fetched"
 UNREADABLE = "could not be read"
+FOREIGN = "already stored from another source (not replaced)"
 SHOWN_REASONS = 8  # distinct reasons listed; the rest are counted together
 EXAMPLES = 3  # sources named per reason
 SOURCE_SHOWN = 120  # characters of a source name
@@ -26,6 +27,9 @@ _NETWORK = re.compile(
     r"|\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:.]*:[0-9a-f:.]*\]|\blocalhost\b",
     re.IGNORECASE,
 )
+# index.ingest.foreign_update's refusal: it names where the stored copy came from (an operator's file
+# path, another feed), which is the operator's business, not a member's.
+_FOREIGN = re.compile(r"\Anot stored: .* is already stored from another source")
 _CRASH = re.compile(r"^unexpected error|Error:|Exception", re.IGNORECASE)
 # An item's own name quoted in a reason ("feed entry 'Story 3' has no text"): the examples name the
 # items, so reasons that differ only there are one reason.
@@ -41,6 +45,8 @@ def member_reason(skipped: Skipped) -> str:
     if getattr(skipped, "kind", None):
         return FETCH_FAILED
     reason = skipped.reason
+    if _FOREIGN.match(reason):
+        return FOREIGN
     if _NETWORK.search(reason):
         return FETCH_FAILED
     if _CRASH.search(reason):

@@ -25,6 +25,7 @@ from .cli_input import (
 )
 from .config import Settings
 from .engine import Engine
+from .store import StoreUnusable
 
 app = typer.Typer(
     help="newsbot: answers questions about the news with cited, verbatim excerpts.",
@@ -68,7 +69,11 @@ def settings_for(data_dir: Path | None) -> Settings:
 
 @contextmanager
 def open_engine(data_dir: Path | None) -> Iterator[Engine]:
-    engine = Engine(settings_for(data_dir))
+    try:
+        engine = Engine(settings_for(data_dir))
+    except StoreUnusable as error:
+        typer.echo(f"newsbot: {error}", err=True)
+        raise typer.Exit(2) from None
     try:
         yield engine
     finally:

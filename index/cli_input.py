@@ -17,16 +17,21 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 QUERIES_FILE = {"exists": True, "dir_okay": False, "readable": True}  # typer checks for a questions file
 
 
-def iso_date(value: str | None) -> str | None:
-    """A --since/--until/--now value: a calendar date written YYYY-MM-DD, refused otherwise."""
+def iso_date(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """A --since/--until/--now value: a calendar date written YYYY-MM-DD, refused otherwise; --since
+    after --until is refused too (it could only ever find nothing)."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
+        day = dt.date.fromisoformat(value.strip()).isoformat()
     except ValueError:
         raise typer.BadParameter(
             f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-05-01"
         ) from None
+    since, until = (day, ctx.params.get("until")) if param.name == "since" else (ctx.params.get("since"), day)
+    if param.name in ("since", "until") and since and until and since > until:
+        raise typer.BadParameter(f"--since {since} is after --until {until}: no date is in that range")
+    return day
 
 
 def outlet_names(values: list[str] | None) -> list[str] | None:

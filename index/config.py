@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .embedders import DEFAULT_BACKEND
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?")  # a host name's shape (Unicode names too)
 
 
 class Settings(BaseSettings):
@@ -76,6 +79,24 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name sent to the generative endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer token for the generative endpoint, if any.")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds before a generative answer gives up.")
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _allow_entries(cls, value: str) -> str:
+        """Each entry a host name, an IP address or a CIDR range: a mistyped one would otherwise be
+        taken for a host name that never matches, and the operator's hosts stay refused unexplained."""
+        for entry in (e.strip() for e in value.split(",")):
+            if not entry:
+                continue
+            if "/" in entry or ":" in entry or entry.rstrip(".").rsplit(".", 1)[-1].isdigit():
+                try:
+                    ipaddress.ip_network(entry.strip("[]"), strict=False)
+                except ValueError as error:
+                    raise ValueError(f"'{entry}' is not an IP address or CIDR range ({error})") from None
+            elif not _HOST_NAME.fullmatch(entry):
+                hint = " (no wildcards: name each host)" if "*" in entry else ""
+                raise ValueError(f"'{entry}' is not a host name{hint}")
+        return value
 
     @property
     def fetch_allow_list(self) -> list[str]:

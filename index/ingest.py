@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,8 +48,7 @@ def foreign_update(draft: ArticleDraft, url: str, stored_origin: str) -> str | N
     Anything else, such as a feed entry linking to another outlet's stored article, is refused."""
     if draft.fetched_from is None:
         return None
-    feed = draft.feed
-    if feed and stored_origin.startswith(feed) and stored_origin[len(feed) : len(feed) + 1] in ("#", ":"):
+    if draft.feed and re.fullmatch(re.escape(draft.feed) + r"[#:]\d+", stored_origin):  # "feed#3", "list:3"
         return None
     if same_site(url, draft.fetched_from):
         return None

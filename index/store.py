@@ -96,13 +96,53 @@ def _article(row: Sequence) -> Article:
     )
 
 
+class StoreUnusable(ValueError):
+    """news.db cannot be used: the data folder is a file, or news.db is not newsbot's SQLite database."""
+
+
+def _connect(path: Path | str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection in WAL mode; StoreUnusable (nothing written) if the file is not a usable database."""
+    if str(path) != ":memory:":
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StoreUnusable(f"the data folder {folder} is a file, not a folder") from None
+        except OSError as error:
+            raise StoreUnusable(f"cannot create the data folder {folder} ({error.strerror})") from None
+    try:  # `timeout` is SQLite's busy timeout: a write waits this long for another process's write.
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
+    except sqlite3.DatabaseError as error:
+        raise StoreUnusable(f"cannot open {path} as an SQLite database ({error})") from None
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "_sqlite_migrations" not in tables:
+            raise StoreUnusable(_not_ours(path, tables))
+        conn.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise StoreUnusable(f"cannot open {path} as an SQLite database ({error})") from None
+    except StoreUnusable:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_ours(db: Database, path: str) -> None:
+    """Refuse another program's database (migrations would add newsbot's tables to it)."""
+    tables = set(db.table_names())
+    if tables and not migrations.applied(db):
+        raise StoreUnusable(_not_ours(path, tables))
+
+
+def _not_ours(path: Path | str, tables: set[str]) -> str:
+    shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+    return f"{path} is another program's SQLite database (tables: {shown}), not newsbot's: use another folder"
+
+
 class Store:
     def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # `timeout` is SQLite's busy timeout: a write waits this long for another process's write.
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = _connect(path, busy_timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA cache_size=-65536")  # 64 MB of pages (SQLite's default is 2 MB)
@@ -119,6 +159,7 @@ class Store:
                 migrations.apply(self.db)
             else:  # two processes opening a new folder at once must not both create the tables
                 with folder_lock(Path(path).parent):
+                    _check_ours(self.db, self.path)
                     migrations.apply(self.db)
 
     @contextmanager

@@ -121,12 +121,13 @@ def why_not_public(address: IPAddress) -> str | None:
         ("unspecified", "an unspecified address"),
         ("is_loopback", "a loopback address"),
         ("is_link_local", "a link-local address (cloud metadata lives there)"),
+        ("is_site_local", "a site-local address"),  # fec0::/10: deprecated, still routed in some sites
         ("is_multicast", "a multicast address"),
         ("is_private", "a private-network address"),
         ("is_reserved", "a reserved address"),
     )
     for attribute, description in checks:
-        flag = address.is_unspecified if attribute == "unspecified" else getattr(address, attribute)
+        flag = address.is_unspecified if attribute == "unspecified" else getattr(address, attribute, False)
         if flag:
             return description
     if not address.is_global:

@@ -8,6 +8,7 @@ import logging
 import re
 import ssl
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +30,14 @@ MAX_REDIRECTS = 10
 LINKED_WORKERS = 4  # linked pages fetched at once (never two at once from one host)
 _SCHEMES = ("http", "https")
 _BAD_HOST = re.compile(r"[\x00-\x20%/\\<>^`{|}\x7f]")  # never part of a host name: refused before any lookup
+_UNRESOLVED = re.compile(r"could not resolve host name '([^']*)'")
 _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,"
     "application/json;q=0.8,text/plain;q=0.8,*/*;q=0.5"
 )
+# Only what _Decoder decodes within the size cap: httpx would also offer br/zstd whenever those
+# packages happen to be installed, and decode any of them (stacked, too) a whole chunk at a time.
+_ACCEPT_ENCODING = "gzip, deflate"
 T = TypeVar("T")
 
 
@@ -108,7 +113,7 @@ class Fetcher:
         backend = GuardedBackend(self.rules, resolver, network)
         self._client = httpx.Client(
             transport=_GuardedTransport(backend),
-            headers={"User-Agent": user_agent, "Accept": _ACCEPT},
+            headers={"User-Agent": user_agent, "Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING},
             timeout=timeout,
             trust_env=False,  # no proxy from the environment: it would connect for us, unchecked
         )
@@ -134,7 +139,7 @@ class Fetcher:
         except httpx.TimeoutException:
             raise FetchError(_timed_out(self.timeout), "timeout") from None
         except httpx.HTTPError as error:
-            raise FetchError(*_network_reason(error, url)) from None
+            raise FetchError(*_network_reason(error)) from None
         except (httpx.InvalidURL, UnicodeError) as error:  # httpx's URL and IDNA checks
             raise FetchError(f"invalid URL ({error})", "bad-url") from None
         finally:
@@ -186,15 +191,11 @@ class Fetcher:
         length = response.headers.get("Content-Length")
         if length and length.strip().isdigit() and int(length) > self.max_bytes:
             raise FetchError(f"response too large ({int(length)} bytes, limit {self.max_bytes})", "too-large")
+        decoder = _Decoder(response.headers.get("Content-Encoding", ""), self.max_bytes)
         chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise FetchError(
-                    f"response too large (more than {self.max_bytes} bytes, download stopped)", "too-large"
-                )
-            chunks.append(chunk)
+        for raw in response.iter_raw():
+            chunks.append(decoder.decode(raw))
+        size = decoder.size
         final_url = str(response.url)
         log.debug("fetched %s (%d bytes, %s)", final_url, size, content_type)
         return FetchedPage(url=final_url, content_type=content_type, body=b"".join(chunks))
@@ -218,11 +219,54 @@ class Fetcher:
         self.rules.check_name(host)
 
 
+class _Decoder:
+    """A body's Content-Encoding (identity, gzip or deflate) undone within `limit` bytes of output.
+
+    The cap counts decoded bytes as they come out: a few kilobytes of gzip may inflate to gigabytes
+    (a decompression bomb), so no step may produce more than what is left under the cap."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FetchError(f"unsupported content encoding '{content_encoding.strip()}'", "bad-response")
+        self.coding = codings[0] if codings else None
+        self.limit = limit
+        self.size = 0  # decoded bytes so far
+        self.raw = 0
+        wbits = zlib.MAX_WBITS | 16 if self.coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self.inflater = zlib.decompressobj(wbits) if self.coding else None
+        self.started = False
+
+    def decode(self, raw: bytes) -> bytes:
+        self.raw += len(raw)
+        out = raw if self.inflater is None else self._inflate(raw)
+        self.size += len(out)
+        if self.size > self.limit or self.raw > self.limit:
+            raise FetchError(
+                f"response too large (more than {self.limit} bytes, download stopped)", "too-large"
+            )
+        return out
+
+    def _inflate(self, raw: bytes) -> bytes:
+        room = self.limit - self.size + 1  # one byte more than fits shows the cap was passed
+        try:
+            out = self.inflater.decompress(raw, room)
+        except zlib.error as error:
+            if self.coding != "deflate" or self.started:
+                raise FetchError(f"bad HTTP response (cannot decompress: {error})", "bad-response") from None
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # "deflate" sent without its zlib header
+            self.started = True
+            return self._inflate(raw)
+        self.started = True
+        return out
+
+
 def _timed_out(timeout: float) -> str:
     return f"timed out after {timeout:g} seconds"
 
 
-def _network_reason(error: httpx.HTTPError, url: str) -> tuple[str, str]:
+def _network_reason(error: httpx.HTTPError) -> tuple[str, str]:
     """(reason, kind) for a failed request, from the cause httpcore and the socket layer give."""
     cause = error.__context__
     while cause is not None and cause.__context__ is not None and not isinstance(cause, OSError):
@@ -234,8 +278,8 @@ def _network_reason(error: httpx.HTTPError, url: str) -> tuple[str, str]:
         return f"bad HTTP response ({text})", "bad-response"
     if isinstance(cause, ConnectionRefusedError) or "Connection refused" in text:
         return "connection refused", "network"
-    if "could not resolve host name" in text:
-        return f"could not resolve host name '{urlsplit(url).hostname}'", "network"
+    if unresolved := _UNRESOLVED.search(text):  # the host of the hop that failed, maybe a redirect's
+        return f"could not resolve host name '{unresolved.group(1)}'", "network"
     if isinstance(cause, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted ({cause.verify_message})", "network"
     if isinstance(cause, ssl.SSLError):

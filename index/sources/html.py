@@ -7,6 +7,7 @@ import logging
 import re
 from datetime import datetime
 from html import unescape
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -16,7 +17,7 @@ from trafilatura.utils import decode_file
 from index.models import ArticleDraft, Skipped
 from index.sources.cleaning import bom_encoding, clean_inline, normalise_text
 from index.sources.dates import normalise_date
-from index.text import same_site
+from index.text import same_site, site_of
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,13 @@ def decode_html(data: bytes, declared_charset: str | None = None) -> str:
     return decode_file(data)  # trafilatura's charset detection, lossy as a last resort
 
 
+def _names_site(name: str, url: str) -> bool:
+    """Whether `name` is just the host or registrable domain of `url` ("fortune.com", "www.fortune.com")."""
+    name = name.lower().removeprefix("www.")
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return name in (host, site_of(url))
+
+
 def extract_article(html: str, origin: str, url: str | None = None) -> ArticleDraft | Skipped:
     """The main text of a page without menus, banners, comments or related links, plus its metadata.
 
@@ -111,14 +119,17 @@ def extract_article(html: str, origin: str, url: str | None = None) -> ArticleDr
     if not body:
         return Skipped(origin, NO_TEXT)
     canonical = clean_inline(document.url)
+    source = clean_inline(document.sitename)
     if canonical and url and not same_site(canonical, url):
         log.info("%s: ignoring the canonical URL %s, on another site than the page", origin, canonical)
+        if source and _names_site(source, canonical):  # trafilatura's fallback: the canonical's host
+            source = None
         canonical = None
     return ArticleDraft(
         body=body,
         origin=origin,
         title=title,
-        source=clean_inline(document.sitename),
+        source=source,
         url=canonical or url,
         published=normalise_date(document.date),
         author=clean_inline(document.author),

@@ -203,6 +203,18 @@ def test_a_fetch_failure_kind_decides_when_present():
     )
 
 
+def test_a_refused_update_does_not_show_members_where_the_stored_copy_came_from():
+    from index.ingest import foreign_update
+    from index.models import ArticleDraft
+
+    draft = ArticleDraft("text " * 10, "https://blog.example/rss#1", fetched_from="https://blog.example/rss")
+    for stored_origin in ("/srv/newsbot/private/exports/age.jsonl:2", "news/articles.jsonl:2"):
+        reason = foreign_update(draft, "https://www.theage.com.au/story", stored_origin)
+        shown = ingest_summary(IngestReport(skipped=[Skipped("https://blog.example/rss#1", reason)]))
+        assert "already stored from another source (not replaced)" in shown
+        assert stored_origin not in shown
+
+
 def test_a_long_skip_list_is_summarised_not_a_wall():
     skipped = [Skipped(f"https://n.example/{i}", "connection refused") for i in range(500)]
     skipped += [Skipped(f"feed.xml#{i}", f"entry {i}: no title or text") for i in range(30)]

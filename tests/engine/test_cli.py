@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,8 @@ def test_queries_file_that_is_missing_or_not_utf8(newsbot, tmp_path):
         ("search", "   "),
         ("articles", "--limit", "-1"),
         ("articles", "--since", "yesterday"),
+        ("search", "x", "--since", "2023-10-01", "--until", "2023-01-01"),
+        ("articles", "--until", "2023-01-01", "--since", "2023-10-01"),
         ("show", "\udcff"),
         ("remove", "\udcff"),
         ("search", "x", "--source", "\udcff"),
@@ -215,3 +218,26 @@ def test_a_bad_setting_is_named_not_a_traceback(newsbot, monkeypatch):
     result = newsbot("stats", code=2)
     assert "NEWSBOT_FETCH_MAX_BYTES: Input should be a valid integer" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_data_folder_that_cannot_hold_newsbots_database_is_named_not_a_traceback(newsbot, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("notes")
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "news.db").write_bytes(b"not a database at all, just bytes " * 300)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    with sqlite3.connect(foreign / "news.db") as conn:
+        conn.execute("CREATE TABLE articles (x)")
+    before = (foreign / "news.db").read_bytes()
+    cases = [
+        (a_file, "is a file, not a folder"),
+        (garbage, "as an SQLite database (file is not a database)"),
+        (foreign, "another program's SQLite database (tables: articles)"),
+    ]
+    for folder, message in cases:
+        result = newsbot("stats", "--data-dir", str(folder), code=2)
+        assert message in result.output
+        assert "Traceback" not in result.output
+    assert (foreign / "news.db").read_bytes() == before  # no tables added, not switched to WAL

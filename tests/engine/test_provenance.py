@@ -71,6 +71,8 @@ def test_a_page_claiming_another_sites_canonical_url_becomes_its_own_article(
     assert (report.added, report.updated, report.skipped) == (1, 0, [])
     assert body_at(engine, FORTUNE_URL) == TRUE_STORY.strip()
     assert body_at(engine, fake).startswith("The chip plant was closed for good")
+    [planted] = [a for a in engine.articles() if a.url == fake]
+    assert "fortune" not in (planted.source or "").lower()  # not named after the refused canonical's site
 
 
 def test_a_feed_entry_cannot_replace_another_sources_article(engine: Engine, server: LocalServer) -> None:
@@ -110,3 +112,21 @@ def canonical(url: str) -> str:
     from index.text import canonical_url
 
     return canonical_url(url) or url
+
+
+def test_only_the_very_feed_an_article_came_from_counts_as_its_source() -> None:
+    from index.ingest import foreign_update
+
+    def entry(feed: str) -> ArticleDraft:
+        return ArticleDraft(
+            INVENTED, f"{feed}#1", url=AGE_URL, fetched_from="https://blog.example/rss", feed=feed
+        )
+
+    assert foreign_update(entry("https://feeds.example/age"), AGE_URL, "https://feeds.example/age#4") is None
+    assert (
+        foreign_update(entry("https://feeds.example/age.jsonl"), AGE_URL, "https://feeds.example/age.jsonl:4")
+        is None
+    )
+    # A prefix of the stored feed's address is another source: the same host's port 80 is not its port 8080.
+    assert foreign_update(entry("http://feeds.example"), AGE_URL, "http://feeds.example:8080/age#4")
+    assert foreign_update(entry("https://feeds.example/age"), AGE_URL, "https://feeds.example/age#4x")

@@ -4,8 +4,11 @@ contacted: other addresses are tried against a network layer that records and re
 
 from __future__ import annotations
 
+import socket
+
 import httpcore
 import pytest
+from pydantic import ValidationError
 
 from index.config import Settings
 from index.sources import Fetcher, FetchError, read_sources
@@ -76,6 +79,7 @@ def test_loopback_in_every_notation_is_refused_before_connecting(server: LocalSe
         "http://192.168.1.1/",
         "http://[fe80::1]/",
         "http://[fc00::1]/",
+        "http://[fec0::1]/",  # IPv6 site-local (deprecated, still routed inside some networks)
         "http://224.0.0.1/",
         "http://[ff02::1]/",
         "http://240.0.0.1/",
@@ -165,6 +169,25 @@ def test_the_setting_is_comma_separated_names_and_ranges(monkeypatch: pytest.Mon
     assert [str(n) for n in rules.networks] == ["10.20.0.0/16", "::1/128"]
 
 
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("127.0.0.1/33", "not an IP address or CIDR range"),
+        ("999.1.1.1", "not an IP address or CIDR range"),
+        ("10.0.0.1-10.0.0.9", "not an IP address or CIDR range"),
+        ("*.intranet.example", "no wildcards"),
+        ("intra net", "not a host name"),
+    ],
+)
+def test_a_mistyped_allow_entry_is_named_not_taken_for_a_host(
+    monkeypatch: pytest.MonkeyPatch, entry: str, problem: str
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW", f"news.intranet.example,{entry}")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert f"'{entry}'" in str(caught.value) and problem in str(caught.value)
+
+
 def test_public_addresses_are_public() -> None:
     import ipaddress
 
@@ -201,3 +224,13 @@ def test_malformed_host_names_are_bad_urls_and_never_looked_up(url: str) -> None
     assert caught.value.kind == "bad-url"
     assert caught.value.reason.startswith("invalid URL (")
     assert (lookups, network.attempts) == ([], [])
+
+
+def test_a_redirect_to_a_name_that_does_not_resolve_names_that_name(server: LocalServer) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    url = server.route("/moved", Response(status=302, headers={"Location": "http://gone.example/story"}))
+    with Fetcher(allow=["127.0.0.1"], resolver=resolver) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(url)
+    assert caught.value.reason == "could not resolve host name 'gone.example'"
