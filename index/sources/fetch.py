@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 DEFAULT_USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot; news indexing bot)"
 MAX_REDIRECTS = 10
 LINKED_WORKERS = 4  # linked pages fetched at once (never two at once from one host)
+# A feed's linked pages together get this many request timeouts: a host that answers slowly to every
+# link cannot hold one ingest for links x timeout (pages not started by then keep the feed's text).
+LINKED_BUDGET_TIMEOUTS = 4
 _SCHEMES = ("http", "https")
 _BAD_HOST = re.compile(r"[\x00-\x20%/\\<>^`{|}\x7f]")  # never part of a host name: refused before any lookup
 _UNRESOLVED = re.compile(r"could not resolve host name '([^']*)'")
@@ -147,14 +150,22 @@ class Fetcher:
 
     def fetch_each(self, urls: Iterable[str], then: Callable[[FetchedPage], T]) -> dict[str, T | FetchError]:
         """Fetch several URLs a few at a time, one at a time per host, and pass each page to `then`
-        (in the worker, so only its result is kept); failures come back as their FetchError."""
+        (in the worker, so only its result is kept); failures come back as their FetchError. None is
+        started once LINKED_BUDGET_TIMEOUTS request timeouts have passed."""
         by_host: dict[str, list[str]] = defaultdict(list)
         for url in dict.fromkeys(urls):
             by_host[(urlsplit(url).hostname or "").lower()].append(url)
         results: dict[str, T | FetchError] = {}
+        budget = LINKED_BUDGET_TIMEOUTS * self.timeout
+        ends = time.monotonic() + budget
 
         def one_host(queue: list[str]) -> None:
             for url in queue:
+                if time.monotonic() >= ends:
+                    results[url] = FetchError(
+                        f"not fetched: the feed's linked pages took longer than {budget:g} seconds", "timeout"
+                    )
+                    continue
                 try:
                     results[url] = then(self.fetch(url))
                 except FetchError as error:

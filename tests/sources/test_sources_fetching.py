@@ -153,3 +153,18 @@ def test_a_slow_lookup_counts_against_the_same_deadline() -> None:
         assert (caught.value.kind, caught.value.reason) == ("timeout", "timed out after 0.3 seconds")
     finally:
         release.set()
+
+
+def test_a_feeds_linked_pages_share_one_time_budget(dripping_server: str) -> None:
+    """Twelve links to a host that answers each too slowly: the fetches stop once the feed's budget
+    (a few request timeouts) is spent, rather than after twelve timeouts."""
+    from index.sources import fetch
+
+    links = [f"{dripping_server}?{n}" for n in range(12)]
+    with local_fetcher(timeout=0.3) as fetcher:
+        results = fetcher.fetch_each(links, then=lambda page: page)
+    reasons = [r.reason for r in results.values() if isinstance(r, FetchError)]
+    assert len(reasons) == 12
+    over_budget = [r for r in reasons if "linked pages took longer" in r]
+    # one host, one at a time: about LINKED_BUDGET_TIMEOUTS fetches start before the budget is spent
+    assert len(over_budget) >= 12 - (fetch.LINKED_BUDGET_TIMEOUTS + 2), reasons
