@@ -12,9 +12,9 @@ from pathlib import Path
 import discord
 from pydantic import ValidationError
 
-from index.cli_input import settings_problem
-from index.config import Settings
+from index.config import Settings, settings_problem
 from index.engine import Engine
+from index.runtime import tune_process
 
 from .client import NewsBot, intents_for
 from .settings import BotSettings
@@ -80,6 +80,7 @@ def main(data_dir: Path | None = None) -> int:
     except ValidationError as error:
         print(settings_problem(error), file=sys.stderr)
         return 2
+    tune_process()
     engine = Engine(settings)
     try:
         asyncio.run(run_bot(settings, bot_settings, engine))

@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index import feedback
 from index.engine import Engine
 from index.models import Answer, Article, Hit, Summary
+from index.storage import feedback
 
 from .errors import UserFacingError
 from .render import IndexInfo

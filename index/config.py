@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .embedders import DEFAULT_BACKEND
+from .embedding import DEFAULT_BACKEND
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -92,3 +92,12 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "lexical"
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line per bad setting, named as it is set in the environment or .env."""
+    lines = ["newsbot: a setting cannot be used:"]
+    for problem in error.errors():
+        name = "NEWSBOT_" + str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
+        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)

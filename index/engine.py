@@ -4,7 +4,6 @@ the bot and tests alike. Built by an entry point and closed by it."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,46 +11,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import follow, resident
-from . import vectors as vector_index
 from .config import Settings
-from .embedder import Embedder, embedding_info, load_embedder
-from .folder_lock import folder_lock
-from .ingest import ingest_draft
-from .lexical import ImpactIndex, needs_build, saved_seq
+from .embedding.embedder import Embedder, embedding_info, load_embedder
+from .embedding.passages import Passager, embed_text
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
-from .passages import Passager, embed_text
-from .search import FusionWeights, hybrid_search
-from .store import Filters, Store
-from .vectors import VectorIndex, read_meta
-from .versions import current_version
+from .retrieval import resident
+from .retrieval import vectors as vector_index
+from .retrieval.lexical import ImpactIndex, needs_build, saved_seq
+from .retrieval.search import FusionWeights, hybrid_search
+from .retrieval.vectors import VectorIndex, read_meta
+from .storage import follow
+from .storage.folder_lock import folder_lock
+from .storage.ingest import ingest_draft
+from .storage.records import Filters
+from .storage.store import Store
+from .storage.versions import current_version
 
 log = logging.getLogger(__name__)
-
-# A search runs BM25 in Python while another thread embeds the question and searches FAISS outside the
-# GIL. Coming back from the model, that thread waits for the GIL, which Python hands over only every
-# switch interval (5 ms by default): a 3 ms question embedding took 9.3 ms beside a busy Python thread,
-# 3.9 ms with 0.5 ms.
-SWITCH_INTERVAL = 0.0005  # seconds
-
-
-def one_blas_thread() -> bool:
-    """Keep numpy's BLAS to one thread (not FAISS's, which trains and builds indexes on every core).
-
-    numpy runs even small products (an answer's pooled vectors through their map, a passage's token
-    embeddings pooled per sentence) on every core, and its threads then spin for a while waiting for
-    more, taking a core from the embedding sessions working beside them. At 100k passages, answers took
-    a p50 of 39-45 ms with one thread against 47-55 ms without (docs/performance.md)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # a dependency; without it, numpy keeps its threads
-        return False
-    controller = ThreadpoolController()
-    mine = [i["filepath"] for i in controller.info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
-    if mine:
-        controller.select(filepath=mine).limit(limits=1)
-    return bool(mine)
-
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
@@ -75,8 +51,6 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        one_blas_thread()
         self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
         self._embedder = embedder
         self._vectors: VectorIndex | None = None

@@ -39,7 +39,7 @@ def draft_of(record: dict) -> ArticleDraft:
 def real_embedder():
     """The default path for this CPU; NEWSBOT_TEST_BACKEND runs the suite on another one (as another
     CPU would choose it), e.g. onnx (fp32), onnx-int8 or openvino-int8."""
-    from index.embedder import load_embedder
+    from index.embedding.embedder import load_embedder
 
     return load_embedder(backend=os.environ.get("NEWSBOT_TEST_BACKEND", "auto"))
 

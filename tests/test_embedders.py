@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from index.config import Settings
-from index.embedder import SentenceTransformerEmbedder, load_embedder
-from index.embedders import BACKENDS, DEFAULT_BACKEND, check_backend, choose, embedder_name
-from index.embedders.export import default_cache_dir, find_prepared, prepared, read_manifest
-from index.engine import SWITCH_INTERVAL, Engine
-from index.vectors import IndexMismatch, VectorIndex
+from index.embedding import BACKENDS, DEFAULT_BACKEND, check_backend, choose, embedder_name
+from index.embedding.embedder import SentenceTransformerEmbedder, load_embedder
+from index.embedding.export import default_cache_dir, find_prepared, prepared, read_manifest
+from index.engine import Engine
+from index.retrieval.vectors import IndexMismatch, VectorIndex
+from index.runtime import SWITCH_INTERVAL, tune_process
 
 from .conftest import bundled_articles, draft_of
 
@@ -195,14 +196,17 @@ def test_one_text_embeds_alike_on_a_free_session_or_the_shared_one(onnx_int8_emb
     np.testing.assert_allclose(free, busy, atol=1e-5)
 
 
-def test_engine_hands_the_gil_over_quickly(tmp_path):
-    """Threads coming back from the model or FAISS wait at most a short switch interval for the GIL."""
+def test_the_entry_points_hand_the_gil_over_quickly(tmp_path):
+    """Threads coming back from the model or FAISS wait at most a short switch interval for the GIL:
+    set once by the entry points (`tune_process`), never by building an engine."""
     sys.setswitchinterval(0.005)  # Python's default
     with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)):
-        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+    tune_process()
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
 
 
-def test_engine_keeps_numpys_blas_but_not_faisss_to_one_thread(tmp_path):
+def test_the_entry_points_keep_numpys_blas_but_not_faisss_to_one_thread(tmp_path):
     """numpy's BLAS threads would spin beside the embedding sessions; FAISS keeps its cores to build."""
     import faiss  # noqa: F401  (its own BLAS loaded, as in the engine)
     from threadpoolctl import ThreadpoolController
@@ -217,7 +221,9 @@ def test_engine_keeps_numpys_blas_but_not_faisss_to_one_thread(tmp_path):
     ThreadpoolController().select(user_api="blas").limit(limits=2)  # as a fresh process on 2 cores
     assert threads()["numpy"] == 2
     with Engine(Settings(data_dir=tmp_path / "data", _env_file=None)):
-        found = threads()
+        assert threads()["numpy"] == 2  # building an engine changes nothing process-wide
+    tune_process()
+    found = threads()
     assert found["numpy"] == 1
     assert found.get("other", 2) == 2
 
@@ -238,7 +244,7 @@ def test_warm_up_runs_the_model_and_loads_the_indexes(engine, monkeypatch):
 def test_prepared_model_is_reused_and_records_the_choice(int8_embedder):
     """A second load (another data folder, another process) finds the prepared folder as it is; its
     manifest records this CPU's features, the path chosen and its accuracy."""
-    from index.embedders import cpu
+    from index.embedding import cpu
 
     folder = int8_embedder.folder
     stamp = (folder / "manifest.json").stat().st_mtime_ns

@@ -19,7 +19,7 @@ from index.answers import answer
 from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft, Skipped
-from index.query import parse_query
+from index.retrieval.query import parse_query
 from index.sources import read_sources
 from index.sources.cleaning import Unreadable
 from index.sources.feeds import parse_feed

@@ -9,9 +9,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from index.embedders import rewrite
-from index.embedders.export import read_manifest
-from index.embedders.onnx_int8 import FILE, OUTLIER_CHANNELS, quantise
+from index.embedding import rewrite
+from index.embedding.export import read_manifest
+from index.embedding.onnx_int8 import FILE, OUTLIER_CHANNELS, quantise
 
 HIDDEN, INNER, TOKENS = 16, 64, 12
 

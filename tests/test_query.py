@@ -1,8 +1,8 @@
-"""Question parsing: the outlets and dates a question names (index/query.py)."""
+"""Question parsing: the outlets and dates a question names (index/retrieval/query.py)."""
 
 from __future__ import annotations
 
-from index.query import find_dates, find_outlets, outlet_aliases, parse_query
+from index.retrieval.query import find_dates, find_outlets, outlet_aliases, parse_query
 
 OUTLETS = [
     "TechCrunch",
@@ -108,7 +108,7 @@ def test_between_two_months():
 
 
 def test_search_text_without_the_mentions():
-    from index.search import _without_mentions
+    from index.retrieval.search import _without_mentions
 
     q = parse_query("Did TechCrunch report on October 7, 2023 that OpenAI raised money?", OUTLETS)
     assert " ".join(_without_mentions(q).split()) == "Did report on that OpenAI raised money?"

@@ -1,10 +1,10 @@
-"""The benchmark's retrieval metrics on small hand-computed cases (index/evaluation.py)."""
+"""The benchmark's retrieval metrics on small hand-computed cases (index/retrieval/evaluation.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from index.evaluation import mean_scores, percentile, score_query, squash, summarise
+from index.retrieval.evaluation import mean_scores, percentile, score_query, squash, summarise
 
 FACT_A = "The council approved the terminal."
 FACT_B = "Revenue rose 35 percent."

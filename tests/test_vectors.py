@@ -8,9 +8,9 @@ import faiss
 import numpy as np
 import pytest
 
-from index import vectors as vectors_module
 from index.engine import Engine
-from index.vectors import FLAT, HNSW, IVF, IndexMismatch, VectorIndex, current_version, read_meta
+from index.retrieval import vectors as vectors_module
+from index.retrieval.vectors import FLAT, HNSW, IVF, IndexMismatch, VectorIndex, current_version, read_meta
 
 from .conftest import bundled_articles, draft_of
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..embedding.sentence_vectors import aligned
 from ..engine import Engine
 from ..models import Article, Hit
-from ..sentence_vectors import aligned
 from ..text import sentence_spans
 
 log = logging.getLogger(__name__)

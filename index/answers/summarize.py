@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from ..embedder import Embedder
+from ..embedding.embedder import Embedder
 from ..engine import Engine
 from ..models import Article, Summary
 from . import abstain, cite, coverage, extract

@@ -9,8 +9,7 @@ from contextlib import contextmanager
 import pytest
 from typer.testing import CliRunner
 
-from index import answer_cli
-from index.cli import app
+from index.cli import answer_commands, app
 
 pytestmark = pytest.mark.model
 CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published", "excerpt", "start", "end"}
@@ -25,7 +24,7 @@ def cli(news_engine, monkeypatch):
     def shared(data_dir):
         yield news_engine
 
-    monkeypatch.setattr(answer_cli, "open_engine", shared)
+    monkeypatch.setattr(answer_commands, "open_engine", shared)
     runner = CliRunner()
 
     def run(*args: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.store import Conflict
+from index.storage.records import Conflict
 
 from ..conftest import bundled_articles, draft_of
 

@@ -1,6 +1,6 @@
 import itertools
 
-from index.chunking import chunk_spans
+from index.embedding.chunking import chunk_spans
 from index.text import sentence_spans
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from index.engine import Engine
 from index.models import ArticleDraft, Skipped
-from index.vectors import VectorIndex
+from index.retrieval.vectors import VectorIndex
 
 from ..conftest import bundled_articles, draft_of
 
@@ -162,7 +162,7 @@ def test_index_is_saved_with_metadata_and_survives_a_restart(settings, hash_embe
 
 
 def test_index_of_another_model_is_refused_with_a_reindex_hint(settings, hash_embedder):
-    from index.vectors import IndexMismatch
+    from index.retrieval.vectors import IndexMismatch
 
     from ..embedders import HashEmbedder
 

@@ -1,4 +1,5 @@
-"""The impact index (index/lexical.py) ranks exactly as FTS5's bm25() does, and stays in step with SQLite."""
+"""The impact index (index/retrieval/lexical.py) ranks exactly as FTS5's bm25() does, and stays in
+step with SQLite."""
 
 import itertools
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 
 from index.engine import Engine
-from index.lexical import K1, MASKS, B, Corpus, ImpactIndex, needs_build
-from index.store import Filters
+from index.retrieval.lexical import K1, MASKS, B, Corpus, ImpactIndex, needs_build
+from index.storage.records import Filters
 from tests.conftest import bundled_articles, draft_of
 
 QUESTIONS = [
@@ -223,7 +224,7 @@ def test_reindex_rebuilds_the_impact_index_only_when_passages_changed(loaded: En
 
 @pytest.mark.parametrize("positives", [5, 150, 5000, 100_000])
 def test_best_scores_are_exactly_those_of_a_full_sort(positives):
-    from index.lexical import _best
+    from index.retrieval.lexical import _best
 
     rng = np.random.default_rng(positives)
     scores = np.zeros(100_000, dtype=np.float32)

@@ -4,8 +4,9 @@ import sqlite3
 
 from sqlite_utils import Database, Migrations
 
-from index.migrations import decode_spans, migrations
-from index.store import Store
+from index.storage.migrations import migrations
+from index.storage.spans import decode_spans
+from index.storage.store import Store
 from index.text import sentence_spans
 
 BODY = "The council met on Monday. It approved 40 buses (at $1.5m each). Residents cheered! Dr. Lee spoke."

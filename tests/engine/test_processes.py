@@ -20,7 +20,7 @@ import pytest
 
 from index.config import Settings
 from index.engine import Engine
-from index.vectors import VectorIndex, read_meta
+from index.retrieval.vectors import VectorIndex, read_meta
 
 from ..conftest import ROOT, bundled_articles, draft_of
 from ..embedders import HashEmbedder

@@ -1,4 +1,4 @@
-"""Sentence-level rescoring (index/rerank.py) and its place in search."""
+"""Sentence-level rescoring (index/retrieval/rerank.py) and its place in search."""
 
 import random
 import re
@@ -8,7 +8,7 @@ import pytest
 
 from index.engine import Engine
 from index.models import ArticleDraft
-from index.rerank import _words_by_sentence, sentence_scores, split_clauses
+from index.retrieval.rerank import _words_by_sentence, sentence_scores, split_clauses
 
 
 def test_a_multi_part_question_is_split_into_its_clauses():

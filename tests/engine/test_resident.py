@@ -1,4 +1,5 @@
-"""The impact index is paged into memory when it loads (index/resident.py), unless the setting says no."""
+"""The impact index is paged into memory when it loads (index/retrieval/resident.py), unless the
+setting says no."""
 
 import tempfile
 import time
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.engine import Engine
-from index.resident import populate, release
+from index.retrieval.resident import populate, release
 from tests.conftest import bundled_articles, draft_of
 
 SMAPS = Path("/proc/self/smaps")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from index import search as search_module
 from index.engine import Engine
-from index.search import FusionWeights, _pick, hybrid_search
+from index.retrieval import search as search_module
+from index.retrieval.search import FusionWeights, _pick, hybrid_search
 from tests.conftest import bundled_articles, draft_of
 
 # Questions phrased the way a member would ask, with the article that answers each (by its URL slug).

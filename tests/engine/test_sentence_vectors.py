@@ -1,4 +1,4 @@
-"""Sentence vectors pooled from the passage's own run of the model (index/sentence_vectors.py): the
+"""Sentence vectors pooled from the passage's own run of the model (index/embedding/sentence_vectors.py): the
 pooling, their storage at ingest, and answers that embed only the candidates they rank best."""
 
 from __future__ import annotations
@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import embedder as embedding
 from index.answers import extract
 from index.answers.ask import answer
 from index.answers.candidates import pooled_vectors
-from index.embedders import sentence_map
-from index.embedders.export import read_manifest
-from index.migrations import decode_spans
-from index.sentence_vectors import aligned, pack, pool, unpack
+from index.embedding import embedder as embedding
+from index.embedding import sentence_map
+from index.embedding.export import read_manifest
+from index.embedding.sentence_vectors import aligned, pack, pool, unpack
+from index.storage.spans import decode_spans
 from index.text import sentence_spans
 from tests.conftest import bundled_articles
 

@@ -1,111 +1,16 @@
-"""`newsbot`: the command line over the engine. With --json a command prints only JSON on stdout."""
+"""`newsbot ingest/search/articles/show/stats/remove/reindex`: the engine's own commands."""
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from tqdm import tqdm
 
-from .cli_input import (
-    QUERIES_FILE,
-    SURROGATE,
-    check_article_id,
-    iso_date,
-    outlet_names,
-    query_lines,
-    settings_problem,
-)
-from .config import Settings
-from .engine import Engine
-
-app = typer.Typer(
-    help="newsbot: answers questions about the news with cited, verbatim excerpts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-log = logging.getLogger("newsbot")
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir", envvar="NEWSBOT_DATA_DIR", help="Folder for news.db and the index [default: data]."
-    ),
-]
+from .common import AsJson, Bar, DataDir, Since, Source, Until, emit, open_engine, printable
+from .input import QUERIES_FILE, check_article_id, query_lines
 
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
-Since = Annotated[
-    str | None,
-    typer.Option("--since", help="Only articles published on or after this date.", callback=iso_date),
-]
-Until = Annotated[
-    str | None,
-    typer.Option("--until", help="Only articles published on or before this date.", callback=iso_date),
-]
-Source = Annotated[
-    list[str] | None,
-    typer.Option("--source", help="Only articles from this outlet (repeatable).", callback=outlet_names),
-]
-
-
-def settings_for(data_dir: Path | None) -> Settings:
-    """The settings, or exit status 2 with the bad setting named (a bad value in .env is bad input too)."""
-    try:
-        return Settings(data_dir=data_dir) if data_dir else Settings()
-    except ValidationError as error:
-        typer.echo(settings_problem(error), err=True)
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def open_engine(data_dir: Path | None) -> Iterator[Engine]:
-    engine = Engine(settings_for(data_dir))
-    try:
-        yield engine
-    finally:
-        engine.close()
-
-
-def emit(data: object) -> None:
-    """One JSON line; a lone surrogate (an undecodable file name's byte) is written as its \\u escape."""
-    typer.echo(SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False)))
-
-
-def printable(text: str) -> str:
-    """Text for the terminal: a lone surrogate shown as U+FFFD rather than failing to print."""
-    return SURROGATE.sub("\ufffd", text)
-
-
-class Bar:
-    """A tqdm progress bar on stderr fed by the engine's progress callbacks, one bar per stage."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
-        self.bars: dict[str, tqdm] = {}
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.quiet:
-            return
-        bar = self.bars.get(stage)
-        if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, leave=True)
-        bar.update(done - bar.n)
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-
-
-@app.command()
 def ingest(
     sources: Annotated[list[str], typer.Argument(help="Files, folders, http(s) URLs or feeds.")],
     data_dir: DataDir = None,
@@ -133,7 +38,6 @@ def ingest(
     raise typer.Exit(1 if report.failed else 0)
 
 
-@app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many passages.", min=1, max=1000)] = 10,
@@ -173,7 +77,6 @@ def search(
         typer.echo("   " + " ".join(hit.excerpt.split())[:400] + "\n")
 
 
-@app.command()
 def articles(
     since: Since = None,
     until: Until = None,
@@ -197,7 +100,6 @@ def articles(
         typer.echo(f"{a.id}  {a.published or 'undated':10}  {a.source or '-':20.20}  {a.title}")
 
 
-@app.command()
 def show(
     article_id: Annotated[
         str, typer.Argument(help="An article id (see `newsbot articles`).", callback=check_article_id)
@@ -225,7 +127,6 @@ def show(
     typer.echo(article.body)
 
 
-@app.command()
 def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Counts of articles, passages and vectors, the model and when the index was built."""
     with open_engine(data_dir) as engine:
@@ -237,7 +138,6 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         typer.echo(f"{key:16} {value}")
 
 
-@app.command()
 def remove(
     article_id: Annotated[
         str, typer.Argument(help="The id of the article to remove.", callback=check_article_id)
@@ -255,7 +155,6 @@ def remove(
     raise typer.Exit(0 if removed else 1)
 
 
-@app.command()
 def reindex(
     full: Annotated[bool, typer.Option("--full", help="Re-chunk and re-embed everything.")] = False,
     data_dir: DataDir = None,
@@ -277,20 +176,11 @@ def reindex(
                    f"in {report.seconds:.1f} s")  # fmt: skip
 
 
-@app.callback()
-def options(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens (to stderr).")] = False,
-) -> None:
-    if verbose:
-        logging.getLogger().setLevel(logging.INFO)
-
-
-def main() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    app()
-
-
-from . import answer_cli  # noqa: E402,F401
-from .run_cli import run  # noqa: E402,F401  (registers `newsbot run`)
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.command()(search)
+    app.command()(articles)
+    app.command()(show)
+    app.command()(stats)
+    app.command()(remove)
+    app.command()(reindex)

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from ..embedding.passages import Passager
+from ..models import Article, ArticleDraft
+from ..text import canonical_url, content_hash, derive_title, same_site, site_of
 from . import dedupe
-from .models import Article, ArticleDraft
-from .passages import Passager
-from .store import Conflict, Store
-from .text import canonical_url, content_hash, derive_title, same_site, site_of
+from .records import Conflict
+from .store import Store
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ def pool(
 
 
 def aligned(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Pooled vectors mapped towards their sentences' own embeddings (index/embedders/sentence_map.py),
+    """Pooled vectors mapped towards their sentences' own embeddings (index/embedding/sentence_map.py),
     normalised."""
     mapped = np.asarray(vectors, dtype=np.float32) @ matrix
     return mapped / np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..storage.records import NewChunk
+from ..storage.store import Store
+from ..text import sentence_spans
 from .chunking import chunk_spans
 from .embedder import Embedder
-from .store import NewChunk, Store
-from .text import sentence_spans
 
 TITLE_TOKENS = 32  # the article title embedded with each passage as context, at most this long
 
@@ -51,7 +52,8 @@ class Passager:
     ) -> dict[str, np.ndarray]:
         """key -> vector for (key, heading, passage) items, embedding `embed_text(heading, passage)` only
         for those not stored yet. An embedder that pools sentence vectors from the same run
-        (index/sentence_vectors.py) gets the passages' sentences, and those vectors are stored too."""
+        (index/embedding/sentence_vectors.py) gets the passages' sentences, and those vectors are stored
+        too."""
         known = self.store.vectors(k for k, _, _ in items) if reuse else {}
         missing = {k: (heading, passage) for k, heading, passage in items if k not in known}
         if missing:

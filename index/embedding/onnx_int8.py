@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import rewrite
+from .graph import OnnxRuntimeGraph, Tokens
 from .texts import calibration_texts
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,6 @@ def _channel_max(model, work: Path, manifest: dict, texts: Sequence[str]) -> dic
         return {}
     probe = work / "probe.onnx"
     onnx.save(rewrite.with_outputs(model, [gelu.output[0] for _, gelu, _ in blocks]), str(probe))
-    from .onnx import OnnxRuntimeGraph, Tokens
-
     tokens = Tokens(work / "tokenizer.json", manifest)
     session = OnnxRuntimeGraph(probe).session
     largest: dict[str, np.ndarray] = {}
@@ -171,8 +170,6 @@ def quantise(graph, out: Path, *, exclude: Sequence[str] = (), only: Sequence[st
 
 
 def run(graph: Path, work: Path, manifest: dict, texts: Sequence[str]) -> np.ndarray:
-    from .onnx import OnnxRuntimeGraph, Tokens
-
     tokens = Tokens(work / "tokenizer.json", manifest)
     session = OnnxRuntimeGraph(graph)
     batches = (tokens.batch(texts[i : i + 16])[:2] for i in range(0, len(texts), 16))

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 # A lone surrogate: how Python shows an undecodable byte of a command line or file name (or a JSON
 # "\\ud800"); it cannot be stored or printed.
@@ -79,12 +78,3 @@ def _query_record(item: object) -> tuple[str | int, str]:
     if not isinstance(query, str) or not query.strip():
         raise ValueError('"query" must be a non-empty string')
     return ident, query
-
-
-def settings_problem(error: ValidationError) -> str:
-    """One line per bad setting, named as it is set in the environment or .env."""
-    lines = ["newsbot: a setting cannot be used:"]
-    for problem in error.errors():
-        name = "NEWSBOT_" + str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
-        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
-    return "\n".join(lines)

@@ -1,6 +1,6 @@
 """`newsbot ask` and `newsbot summary`: answers and summaries from the command line.
 
-Registered on the `newsbot` app by `index/cli.py`. With --json a command prints only JSON on stdout.
+Registered on the `newsbot` app by `index/cli/__init__.py`. With --json a command prints only JSON on stdout.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Annotated
 
 import typer
 
-from .answers import answer, summarize_article, summarize_period, summarize_topic
-from .answers.summarize import check_points, period_range
-from .cli import AsJson, DataDir, Since, Source, Until, app, emit, open_engine
-from .cli_input import QUERIES_FILE, check_article_id, iso_date, query_lines
-from .engine import Engine
-from .models import Answer, Citation, Hit, Summary
+from ..answers import answer, summarize_article, summarize_period, summarize_topic
+from ..answers.summarize import check_points, period_range
+from ..engine import Engine
+from ..models import Answer, Citation, Hit, Summary
+from .common import AsJson, DataDir, Since, Source, Until, emit, open_engine
+from .input import QUERIES_FILE, check_article_id, iso_date, query_lines
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ def _maybe_id(value: str | None) -> str | None:
     return None if value is None else check_article_id(value)
 
 
-@app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="A question about the news.")] = None,
     since: Since = None,
@@ -110,7 +109,6 @@ def _show_related(hits: Sequence[Hit]) -> None:
             typer.echo(f"    {h.url}")
 
 
-@app.command()
 def summary(
     article: Annotated[
         str | None, typer.Option("--article", help="Summarize this article (its id).", callback=_maybe_id)
@@ -201,3 +199,8 @@ def _show_summary(result: Summary, as_json: bool) -> None:
         typer.echo("\nSources:")
         _show_citations(result.citations)
     typer.echo("")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ask)
+    app.command()(summary)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import typer
 
-from .cli import DataDir, app
+from .common import DataDir
 
 
-@app.command()
 def run(data_dir: DataDir = None) -> None:
     """Start the Discord bot (needs DISCORD_TOKEN; see .env.example and docs/discord.md)."""
     from bot.__main__ import main
 
     raise typer.Exit(main(data_dir=data_dir))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)

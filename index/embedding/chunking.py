@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .text import sentence_spans
+from ..text import sentence_spans
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 _WORDS = re.compile(r"\S+")

@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import choose, cpu, onnx_int8, sentence_map
+from . import choose, cpu, graph, onnx_int8, sentence_map
 from .texts import check_texts, news_articles
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _build(model_path: Path, target: Path, found: dict) -> None:
         manifest["choice"] = choose.fastest(work, manifest, texts)
         progress.step("paths timed")
         manifest["sentence_map"] = sentence_map.build(
-            lambda: choose.open_graph(work, manifest, manifest["choice"]["backend"], threads=1),
+            lambda: graph.open_graph(work, manifest, manifest["choice"]["backend"], threads=1),
             work,
             manifest,
             news_articles(),

@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from . import EXACT_BACKENDS as EXACT
 from . import cpu, openvino
+from .graph import Tokens, recorded_cosine
+from .onnx import GraphEmbedder
 from .onnx_int8 import MIN_COSINE, MIN_COSINE_ANY
 from .texts import calibration_texts
 
@@ -33,21 +34,6 @@ CANDIDATES = ("onnx", "onnx-int8", "openvino", "openvino-int8")
 EXACT_COSINE = 0.999  # worst cosine for a path whose vectors are keyed as fp32's
 TIMED_PASSAGES = 24
 ROUNDS = 3
-
-
-def open_graph(folder: Path, manifest: dict, backend: str, threads: int | None = None) -> Any:
-    """The runnable graph of `backend` in a prepared folder (ONNX Runtime or OpenVINO)."""
-    from .onnx import OnnxRuntimeGraph
-
-    if backend == "onnx":
-        return OnnxRuntimeGraph(folder / "model.onnx", threads)
-    if backend == "onnx-int8":
-        return OnnxRuntimeGraph(folder / manifest["int8"]["file"], threads)
-    if backend == "openvino":
-        return openvino.OpenVinoGraph(folder / "model.onnx", threads)
-    if backend == "openvino-int8":
-        return openvino.OpenVinoGraph(folder / manifest["openvino"]["int8"]["file"], threads)
-    raise ValueError(f"no graph for backend {backend!r}")
 
 
 def accurate(manifest: dict) -> list[str]:
@@ -68,8 +54,6 @@ def check_openvino(work: Path, manifest: dict, texts: list[str], reference: np.n
     if not openvino.available():
         log.info("openvino is not installed: its paths are not candidates")
         return {"available": False}
-    from .onnx import Tokens
-
     tokens = Tokens(work / "tokenizer.json", manifest)
     result: dict = {
         "available": True,
@@ -110,8 +94,6 @@ def check_openvino(work: Path, manifest: dict, texts: list[str], reference: np.n
 
 def fastest(work: Path, manifest: dict, texts: list[str]) -> dict:
     """Time every accurate candidate on the same passages, alternating; the fastest is the choice."""
-    from .onnx import GraphEmbedder
-
     passages = texts[:TIMED_PASSAGES]
     embedders = {b: GraphEmbedder("probe", work, manifest, b) for b in accurate(manifest)}
     best: dict[str, float] = {}
@@ -166,16 +148,6 @@ def summary(manifest: dict) -> str:
         f"{choice['cosine_min']:.3f} worst on {choice['checked_on']} news passages; "
         f"{choice['speedup_vs_fp32']:.1f}x the fp32 graph's speed"
     )
-
-
-def recorded_cosine(manifest: dict, backend: str) -> tuple[float, float]:
-    section = {
-        "onnx": {"cosine_mean": 1.0, "cosine_min": 1.0},
-        "onnx-int8": manifest.get("int8", {}),
-        "openvino": manifest.get("openvino", {}).get("plain", {}),
-        "openvino-int8": manifest.get("openvino", {}).get("int8", {}),
-    }[backend]
-    return round(float(section["cosine_mean"]), 4), round(float(section["cosine_min"]), 4)
 
 
 def _cosine(graph, tokens, texts: list[str], reference: np.ndarray) -> np.ndarray:

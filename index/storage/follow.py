@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..retrieval.vectors import VectorIndex, read_meta
 from .folder_lock import folder_lock
-from .store import Changes, Store
-from .vectors import VectorIndex, read_meta
+from .records import Changes
+from .store import Store
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .versions import current_version, publish, write_atomic
+from ..storage.versions import current_version, publish, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -14,63 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sentence_vectors import pool as pool_spans
 from . import embedder_name
-
-
-class Tokens:
-    """The model's fast tokenizer: batches padded to their longest text, truncated like the model."""
-
-    def __init__(self, tokenizer_file: Path, manifest: dict):
-        from tokenizers import Tokenizer
-
-        self.encoder = Tokenizer.from_file(str(tokenizer_file))
-        self.encoder.enable_truncation(int(manifest["max_seq_length"]))
-        self.encoder.enable_padding(pad_id=int(manifest.get("pad_id", 0)))
-        self.counter = Tokenizer.from_file(str(tokenizer_file))
-        self.counter.no_truncation()
-        self.counter.no_padding()
-
-    def batch(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Token ids, attention mask and each token's (start, end) characters in its text."""
-        encoded = self.encoder.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        offsets = np.array([e.offsets for e in encoded], dtype=np.int64).reshape(len(encoded), -1, 2)
-        return ids, mask, offsets
-
-    def count(self, texts: Sequence[str]) -> list[int]:
-        return [len(e.ids) for e in self.counter.encode_batch(list(texts), add_special_tokens=False)]
-
-
-class OnnxRuntimeGraph:
-    def __init__(self, path: Path, threads: int | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        # No busy-waiting between runs: the bot's event loop and other work share the cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.has_tokens = len(self.session.get_outputs()) > 1
-
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
-
-    def with_tokens(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The embeddings and the token embeddings they were pooled from."""
-        embedding, tokens = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        return embedding, tokens
+from .graph import OnnxRuntimeGraph, Tokens, open_graph, recorded_cosine
+from .sentence_vectors import pool as pool_spans
 
 
 class GraphEmbedder:
     """The Embedder protocol over a prepared graph; `backend` is one of `choose.CANDIDATES`."""
 
     def __init__(self, model: str, folder: Path, manifest: dict, backend: str, *, batch_size: int = 32):
-        from .choose import open_graph, recorded_cosine
-
         self.backend = backend
         self.name = embedder_name(model, backend)
         self.folder = folder
@@ -115,7 +67,7 @@ class GraphEmbedder:
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """The texts' vectors (as `embed` gives them) and, per text, one vector per span of it: its
-        tokens' output embeddings pooled (`index.sentence_vectors.pool`), at no extra model cost."""
+        tokens' output embeddings pooled (`index.embedding.sentence_vectors.pool`), at no extra model cost."""
         if not self.pools_sentences:
             raise RuntimeError(f"the {self.backend} backend cannot pool sentence vectors")
         return self._embed(texts, spans)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
-from .text import sentence_spans
+from ..text import sentence_spans
+from .spans import encode_spans
 
 migrations = Migrations("newsbot")
 
@@ -97,7 +98,8 @@ def m005_answer_messages(db: Database) -> None:
 
 @migrations()
 def m006_sentence_vectors(db: Database) -> None:
-    """Each embedded passage's sentence vectors (index/sentence_vectors.py), keyed like its embedding;
+    """Each embedded passage's sentence vectors (index/embedding/sentence_vectors.py), keyed like its
+    embedding;
     `spans` are the sentences' offsets in the passage, as in `chunks.sentences`."""
     db["sentence_vectors"].create({"key": str, "spans": str, "vectors": bytes}, pk="key")
 
@@ -118,7 +120,7 @@ def m007_citation_index(db: Database) -> None:
 def m008_change_log(db: Database) -> None:
     """Every passage added or removed, numbered in commit order (writes are serialised, so a position
     commits only after every earlier one). Triggers write it in the transaction that changes `chunks`,
-    whatever the path; each process's in-memory indexes follow it (index/follow.py), and a saved index
+    whatever the path; each process's in-memory indexes follow it (index/storage/follow.py), and a saved index
     records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
     db.execute(
         "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
@@ -132,15 +134,3 @@ def m008_change_log(db: Database) -> None:
         "CREATE TRIGGER chunks_log_remove AFTER DELETE ON chunks "
         "BEGIN INSERT INTO changes (chunk_id, op) VALUES (old.id, 'remove'); END"
     )
-
-
-def encode_spans(spans: list[tuple[int, int]]) -> str:
-    """[(0, 12), (13, 40)] -> '0:12 13:40' (the column is read on every search: compact, quick to parse)."""
-    return " ".join(f"{start}:{end}" for start, end in spans)
-
-
-def decode_spans(text: str | None) -> list[tuple[int, int]] | None:
-    if text is None:
-        return None
-    numbers = list(map(int, text.replace(":", " ").split()))
-    return list(zip(numbers[::2], numbers[1::2], strict=True))

@@ -23,8 +23,8 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
 
-from .store import STOPWORDS
-from .text import sentence_spans
+from ..storage.fulltext import STOPWORDS
+from ..text import sentence_spans
 
 MIN_WORDS = 4  # content words a clause needs to stand on its own
 _WORD = re.compile(r"\w+")

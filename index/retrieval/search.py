@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25: FTS5's scores, from the impact index of
-`index.lexical` where built) candidates, fused, boosted, rescored by sentence, capped per article.
+`index.retrieval.lexical` where built) candidates, fused, boosted, rescored by sentence, capped per article.
 
-1. The question is parsed (`index.query`) for the outlets and days it names.
+1. The question is parsed (`index.retrieval.query`) for the outlets and days it names.
 2. Candidates come from one BM25 search over passages (with their article's title, outlet and date; the
    named outlets and dates left out of the query) and one embedding search. For each named outlet the
    same lists, restricted to that outlet, are fused again on their own, so a question about what several
@@ -9,7 +9,8 @@
 3. Each list's scores are normalised (top = 1) and summed with weights; passages of a named outlet or
    published within a day of a named day get a bonus.
 4. The best `sentence_depth` candidates are rescored by their best sentence against a clause of the
-   question (`index.rerank`: words weighted by how rare they are among those candidates), so the passage
+   question (`index.retrieval.rerank`: words weighted by how rare they are among those candidates), so
+   the passage
    of a story that states the fact asked about beats its neighbours that only share the story's words.
 5. Passages are picked best first, at most `per_article` per article (optionally a passage already picked
    from the same article lowers that article's next ones).
@@ -27,12 +28,13 @@ from datetime import date
 
 import numpy as np
 
-from .embedder import Embedder, embed_cached
-from .migrations import decode_spans
-from .models import Hit
+from ..embedding.embedder import Embedder, embed_cached
+from ..models import Hit
+from ..storage.records import Filters
+from ..storage.spans import decode_spans
+from ..storage.store import Store
 from .query import ParsedQuery, clean_question, parse_query
 from .rerank import passage_words, question_clauses, sentence_scores
-from .store import Filters, Store
 from .vectors import VectorIndex
 
 Ranked = list[tuple[int, float]]
@@ -54,7 +56,7 @@ class FusionWeights:
     date_boost: float = 0.4  # bonus for a passage published on (or a day off) a day the question names
     same_article: float = 0.0  # penalty for each passage already picked from the same article
     strip_mentions: bool = True  # leave named outlets and dates out of the BM25 query (boosts cover them)
-    sentence_weight: float = 0.5  # weight of the best-sentence score (index/rerank.py); 0: off
+    sentence_weight: float = 0.5  # weight of the best-sentence score (index/retrieval/rerank.py); 0: off
     sentence_depth: int = 40  # how many of the best candidates are rescored by their sentences
 
 

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
-from .embedders import DEFAULT_BACKEND, check_backend
+from ..config import DEFAULT_MODEL
+from . import DEFAULT_BACKEND, check_backend
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +124,16 @@ def load_embedder(
     cache_dir: Path | None = None,
     keyed_as: str | None = None,
 ) -> Embedder:
-    """The one way to build an embedder. `backend` is one of `index.embedders.BACKENDS`: `torch` is
+    """The one way to build an embedder. `backend` is one of `index.embedding.BACKENDS`: `torch` is
     plain sentence-transformers fp32; the others run a graph prepared once for this CPU into
     `cache_dir` (default $XDG_CACHE_HOME/newsbot/embedders). `keyed_as` names the embedder an existing
     index was built with, which `auto` keeps to while it is accurate here. A non-CPU `device` uses torch."""
     backend = check_backend(backend)
     if backend == "torch" or device != "cpu":
         return SentenceTransformerEmbedder(name, device=device, batch_size=batch_size)
-    from .embedders.choose import resolve
-    from .embedders.export import default_cache_dir, prepared, read_manifest
-    from .embedders.onnx import GraphEmbedder
+    from .choose import resolve
+    from .export import default_cache_dir, prepared, read_manifest
+    from .onnx import GraphEmbedder
 
     path = Path(resolve_model_path(name))
     if not path.exists():
@@ -153,9 +153,9 @@ def embedding_info(
 ) -> dict:
     """What `newsbot stats` shows of the embedding path, without preparing or loading anything: the
     configured backend, the path in use (or chosen for this CPU, once prepared), the CPU and accuracy."""
-    from .embedders import cpu
-    from .embedders.choose import resolve
-    from .embedders.export import default_cache_dir, find_prepared, read_manifest
+    from . import cpu
+    from .choose import resolve
+    from .export import default_cache_dir, find_prepared, read_manifest
 
     info: dict = {"configured": backend, "path": None, "cpu": cpu.describe()}
     if embedder is not None and not hasattr(embedder, "folder"):

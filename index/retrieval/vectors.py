@@ -34,7 +34,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .versions import current_version, publish, write_atomic
+from ..storage.versions import current_version, publish, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """A linear map from pooled sentence vectors towards those of the same sentences embedded alone,
 fitted once at export on the bundled news.
 
-A sentence's pooled vector (index/sentence_vectors.py) comes from its passage's run of the model, so it
+A sentence's pooled vector (index/embedding/sentence_vectors.py) comes from its passage's run of the
+model, so it
 carries the passage's context, and the sentences of one passage look more alike to a question than they
 are. Answers rank their candidate sentences by pooled vectors and embed only the best few alone, so it is
 that ranking within passages that matters. A ridge regression from pooled to alone vectors, fitted on the
@@ -23,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..chunking import chunk_spans
-from ..sentence_vectors import pool
 from ..text import sentence_spans
+from .chunking import chunk_spans
+from .graph import Tokens
+from .sentence_vectors import pool
 
 FILE = "sentence-map.npy"
 RIDGE = 1.0  # dev questions ranked alike for 0.3-3 (a map fitted on 6,100 news sentences)
@@ -58,8 +60,6 @@ def build(open_graph: Callable[[], Any], work: Path, manifest: dict, articles: S
     """Fit the map with the pooled and alone vectors of the articles' sentences from the graph that
     `open_graph()` opens (single-threaded; one per core); save it in `work` and return what the
     manifest records of it (no file when there were too few sentences)."""
-    from .onnx import Tokens
-
     tokens = Tokens(work / "tokenizer.json", manifest)
     room = int(manifest["max_seq_length"]) - int(manifest["special_tokens"]) - 33
     texts, spans, groups = [], [], []

@@ -1,0 +1,78 @@
+"""What the store reads and writes: rows as small frozen dataclasses, and search filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models import Article
+
+
+class Conflict(RuntimeError):
+    """Another writer changed what an article write was decided on (its URL's or text's article)."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A page of the change log after a position: the passages touched, as they stand now."""
+
+    seq: int  # the page's last position (the position asked for when the page is empty)
+    removed: np.ndarray  # touched passages that no longer exist
+    added: list[tuple[int, str]]  # (chunk id, embed key) of those that do
+    more: bool = False  # the log goes on after this page
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    position: int
+    start: int
+    end: int
+    text: str
+    embed_key: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Date range (inclusive ISO dates) and outlet names; None means no restriction."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: tuple[str, ...] | None = None
+
+    def sql(self, alias: str = "a") -> tuple[str, list]:
+        clauses, params = [f"{alias}.duplicate_of IS NULL"], []
+        if self.since:
+            clauses.append(f"{alias}.published >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append(f"{alias}.published <= ?")
+            params.append(self.until)
+        if self.sources:
+            marks = ",".join("?" * len(self.sources))
+            clauses.append(f"lower({alias}.source) IN ({marks})")
+            params.extend(s.lower() for s in self.sources)
+        return " AND ".join(clauses), params
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.sources)
+
+
+ARTICLE_COLUMNS = "id, title, title_derived, source, url, published, author, body, ingested_at, duplicate_of"
+
+
+def article_row(row: Sequence) -> Article:
+    return Article(
+        id=row[0],
+        title=row[1],
+        title_derived=bool(row[2]),
+        source=row[3],
+        url=row[4],
+        published=row[5],
+        author=row[6],
+        body=row[7],
+        ingested_at=row[8],
+        duplicate_of=row[9],
+    )
