@@ -51,7 +51,7 @@ def embedder_for(kind: str):
         from index.embedding.embedder import load_embedder
 
         return load_embedder()
-    from tests.embedders import HashEmbedder
+    from tests.helpers.embedders import HashEmbedder
 
     return HashEmbedder()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from .retrieval.lexical import ImpactIndex, needs_build, saved_seq
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
 from .storage import follow
+from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
 from .storage.ingest import ingest_draft
 from .storage.records import Filters
@@ -52,6 +53,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
         self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
+        self.feedback = Feedback(self.store)  # members' votes and the question log, for the bot
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
         self._lexical_loaded = False
@@ -170,7 +172,7 @@ class Engine:
             if saved is None or saved < index.seq:
                 index.save(self.settings.lexical_dir)
         del index
-        vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M), before the saved ones load
+        vector_index.release_freed_memory()  # the build's arrays, before the saved ones load
         self._attach_lexical(self._read_lexical())
 
     def _load_vectors(self) -> VectorIndex:
@@ -330,7 +332,7 @@ class Engine:
                 seq = self.store.change_seq()  # read before the pages: what follows is caught up
                 total, done = self.store.counts()["chunks"], 0
                 # The vector index being built holds its vectors beside the live one's: the keyword
-                # index gives up its resident pages meanwhile (0.5 GB at 1M; searches read what they need).
+                # index gives up its resident pages meanwhile (searches read what they need).
                 self._load_lexical()
                 if self.store.impacts is not None:
                     resident.release(self.store.impacts.arrays())
@@ -348,7 +350,7 @@ class Engine:
                 follow.follow_log(self.store, fresh, self._add_rows, exact=False)
                 self._save_vectors(fresh, rebuilt=True)
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
-                # doubling, so a filled index holds up to twice its vectors' memory (1.8x measured).
+                # doubling, so a filled index holds up to twice its vectors' memory.
                 del fresh
                 vector_index.release_freed_memory()
                 self._vectors = self._load_vectors()
@@ -403,6 +405,31 @@ class Engine:
         limit: int | None = None,
     ) -> list[Article]:
         return self.store.articles(Filters(since, until, tuple(sources) if sources else None), limit)
+
+    # -- what answers read besides search ---------------------------------------------------------
+
+    def sources(self) -> list[dict]:
+        """Outlets with their article counts and newest article date, largest first."""
+        return self.store.sources()
+
+    def copies_of(self, article_id: str) -> list[Article]:
+        """Other outlets' copies of a story's main article."""
+        return self.store.copies_of(article_id)
+
+    def outlets_of(self, article_id: str) -> list[str]:
+        """Other outlets that published the same story."""
+        return self.store.outlets_of(article_id)
+
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, dict[tuple[int, int], np.ndarray]]:
+        """chunk id -> {sentence span: its pooled vector}, for the passages that have them."""
+        return self.store.sentence_vectors(chunk_ids)
+
+    def passage_count(self) -> int:
+        return self.store.passage_count()
+
+    def document_frequency(self, text: str) -> int:
+        """How many passages contain any of the words of `text` (as BM25 would match them)."""
+        return self.store.document_frequency(text)
 
     def stats(self) -> dict:
         s = self.settings

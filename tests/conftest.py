@@ -15,8 +15,7 @@ from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft
 from index.sources.records import record_to_draft
-
-from .embedders import HashEmbedder
+from tests.helpers.embedders import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,7 +41,7 @@ def today(now: date | datetime | str | None = None) -> date:
 
 
 def store_outlets(engine: Engine) -> list[str]:
-    return [row["source"] for row in engine.store.sources() if row["source"] != "unknown"]
+    return [row["source"] for row in engine.sources() if row["source"] != "unknown"]
 
 
 def make_plan(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
 from ..storage.fulltext import query_words
-from ..storage.store import Store
 from ..words import CALENDAR_WORDS, FUNCTION_WORDS
 
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
@@ -70,10 +70,18 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+class Frequencies(Protocol):
+    """What term statistics read: the engine (or its store)."""
+
+    def passage_count(self) -> int: ...
+
+    def document_frequency(self, text: str) -> int: ...
+
+
 class TermStats:
     """Inverse document frequency of words over the store's passages (via the full-text index)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Frequencies):
         self.store = store
         self._cache: dict[str, float] = {}
         self._total: int | None = None

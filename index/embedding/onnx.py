@@ -39,8 +39,8 @@ class GraphEmbedder:
         self.sentence_map: np.ndarray | None = np.load(folder / mapped) if mapped else None
         self.graph = open_graph(folder, manifest, backend)
         # One text per run parallelises poorly inside a run (small matrices, a sync per operator), so
-        # texts go to one single-threaded session per core, side by side: 14 % more passages/s on 2
-        # cores, identical vectors. One text uses every core in one run only when no session is free.
+        # texts go to one single-threaded session per core, side by side: more passages/s, identical
+        # vectors. One text uses every core in one run only when no session is free.
         self.workers: list[OnnxRuntimeGraph] = []
         if self.batch_size == 1 and (os.cpu_count() or 1) > 1:
             self.workers = [
@@ -104,8 +104,8 @@ class GraphEmbedder:
 
             list(self.pool.map(one, order))
         elif self.workers and (graph := _idle(self.idle)) is not None:
-            # One text (a question) on one core: as fast as on two (3.0 ms), and the other core is
-            # left to the BM25 search that runs meanwhile (beside it: 3.9 ms against 4.6 ms).
+            # One text (a question) on one core: as fast as on two, and the other core is left to
+            # the BM25 search that runs meanwhile.
             try:
                 run(graph, order)
             finally:

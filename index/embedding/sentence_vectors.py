@@ -1,7 +1,7 @@
 """Sentence vectors pooled from a passage's own token embeddings ("late chunking"), kept for answers.
 
-Answering ranks a question's candidate sentences by their cosine to it. Embedding each candidate alone
-costs about 7 ms of CPU (64 per question: a quarter of a second on 2 cores). But the model already
+Answering ranks a question's candidate sentences by their cosine to it. Embedding each of up to 64
+candidates alone costs far more CPU than the search itself (docs/performance.md). But the model already
 read every sentence when it embedded its passage at ingest: the mean of its output token embeddings
 over a sentence's tokens is a vector of that sentence in the context of its passage, for free. These
 vectors rank the candidates; only the best few (`index.answers.extract.EMBED_BEST`) are then embedded

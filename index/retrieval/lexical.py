@@ -1,7 +1,7 @@
 """BM25 that stays fast at a million passages: FTS5's own postings turned into precomputed term weights.
 
 FTS5 ranks with `bm25()` row by row: every passage that shares a word with the question is looked up and
-scored (about 4 µs each), so a news question costs 40 ms at 100k passages and ten times that at 1M. The
+scored, so a question's cost grows with the store (docs/performance.md has the figures). The
 impact index keeps, for every term, the passages holding it and the term's share of their `bm25()` score
 ("impact"), computed once from FTS5's own postings with FTS5's own formula, column weights and
 tokenizer. A question is then a few numpy additions over the postings of its terms.
@@ -375,9 +375,9 @@ def needs_build(index: ImpactIndex | None, tail: int, *, minimum: int = 5000, sh
 def _best(scores: np.ndarray, limit: int, step: int = 16) -> np.ndarray:
     """Positions of the `limit` best positive scores, perhaps with a few more (the caller cuts).
 
-    A partial sort of a million scores costs 2.4 ms; instead a threshold is read off every `step`-th
+    A partial sort of a million scores is slow; instead a threshold is read off every `step`-th
     score (its 3·limit/step-th best, so about 3·limit scores pass it), and if at least `limit` scores
-    pass, the best `limit` are all among them (0.5 ms at 1M). Otherwise the full partial sort."""
+    pass, the best `limit` are all among them. Otherwise the full partial sort."""
     sample = scores[::step]
     want = 3 * limit // step + 4
     if want < len(sample):

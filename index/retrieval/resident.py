@@ -1,10 +1,10 @@
 """Memory-mapped arrays paged in ahead of the questions that need them.
 
 A memory-mapped array is read from disk a page at a time, on first touch: a question whose terms'
-postings were never read waits for the disk (at 1M passages, right after a start from a cold page
-cache, 11 of 160 searches took 31-98 ms instead of about 10). `populate` maps every page of the arrays
-into the process in one system call, which reads what is not in the page cache (0.3 s for the 0.5 GB
-impact index at 1M) without holding the GIL. Pages a running process has mapped are also what the
+postings were never read waits for the disk (right after a start from a cold page cache, several
+times as long; docs/performance.md). `populate` maps every page of the arrays into the process in one
+system call, which reads what is not in the page cache without holding the GIL. Pages a running
+process has mapped are also what the
 kernel keeps longest: hosts that reclaim idle page cache on their own (this project's VMs page out file
 pages that nobody maps after a minute unused) leave them alone.
 

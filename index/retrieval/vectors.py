@@ -42,16 +42,11 @@ FLAT, HNSW, IVF = "flat", "hnsw", "ivf"
 HNSW_THRESHOLD = 20_000  # passages; exact search below (a few ms per query), HNSW from here on
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96  # the least beam (real dev passages, 8k: recall@10 0.997 with 96)
-HNSW_EF_PER = 200  # ...and one beam slot per this many passages: at 100k, real texts as queries found
-# 0.807 of the exact top 10 with a beam of 96, 0.918 with 256, 0.970 with 512 (0.9 ms), 0.988 with 1,024
-# At 1M synthetic clustered passages HNSW needed a 1,538 beam (3-5 ms) for recall@10 0.93-0.96 and 23
-# minutes to build; IVF-Flat with 4,096 cells, trained on 200k of the vectors, built in about a minute
-# in less memory. Scanning 64 cells it found 1.000 of the exact top 10 for queries near stored vectors
-# and 0.983 for 128 real texts embedded by the model (questions, titles, leads; 32 cells: 0.942,
-# 128: 0.995 at 3.4 ms). Real questions lie farther from passages than perturbed passages do, and
-# fewer cells need a larger share scanned (8k real dev passages, 256 cells: 0.949 scanning 1/32), so
-# at least IVF_MIN_SCAN cells are scanned.
+HNSW_EF_SEARCH = 96  # the least beam
+HNSW_EF_PER = 200  # ...and one beam slot per this many passages: recall falls as HNSW grows
+# Past IVF_THRESHOLD an inverted file builds in minutes where HNSW takes far longer and needs a beam
+# past 1,000; real questions lie farther from passages than stored vectors do, so at least
+# IVF_MIN_SCAN cells are scanned. The recall and timing runs behind these: docs/performance.md.
 IVF_THRESHOLD = 200_000  # passages; an inverted file from here on (HNSW's beam would pass 1,000)
 IVF_SCAN = 64  # share of the cells scanned per query: 1/64 ...
 IVF_MIN_SCAN = 64  # ... and at least this many (64 of 2,048 at 200k-700k, 64 of 4,096 at 1M)
@@ -203,8 +198,8 @@ class VectorIndex:
         if self.count == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        # One query gains nothing from OpenMP, and a team of threads waiting on busy cores made a
-        # 0.2 ms HNSW search take 12 ms. The setting is per calling thread, and restored after.
+        # One query gains nothing from OpenMP, and a team of threads waiting on busy cores makes a
+        # search many times slower. The setting is per calling thread, and restored after.
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
@@ -383,9 +378,8 @@ class VectorIndex:
 def _empty(kind: str, dimension: int, size: int = 0) -> faiss.Index:
     if kind == IVF:
         cells = _cells(size)
-        # Vectors stored as float16 (exact distances to them): half the memory of float32, and at 1M
-        # the same recall@10 against exact search (0.9997 and 0.9857 against 1.0000 and 0.9857 on two
-        # query sets) and a faster scan (2.4-2.7 against 3.0-3.3 ms); 8-bit codes lost 1.5-2 points.
+        # Vectors stored as float16 (exact distances to them): half the memory of float32 with the
+        # same recall and a faster scan; 8-bit codes lost recall (docs/performance.md).
         fp16 = faiss.ScalarQuantizer.QT_fp16
         quantizer = faiss.IndexFlatIP(dimension)
         ivf = faiss.IndexIVFScalarQuantizer(

@@ -102,3 +102,28 @@ def question_stats(store: Store) -> QuestionStats:
         p90_ms=_percentile(latencies, 0.90),
         p99_ms=_percentile(latencies, 0.99),
     )
+
+
+class Feedback:
+    """The feedback tables of one store, as the engine hands them to the bot."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def record_feedback(self, *, message_id: int | str, user_id: int | str, question: str, vote: int) -> None:
+        record_feedback(self.store, message_id=message_id, user_id=user_id, question=question, vote=vote)
+
+    def remember_answer(self, message_id: int | str, context: dict) -> None:
+        remember_answer(self.store, message_id, context)
+
+    def answer_context(self, message_id: int | str) -> dict | None:
+        return answer_context(self.store, message_id)
+
+    def feedback_counts(self) -> tuple[int, int]:
+        return feedback_counts(self.store)
+
+    def record_question(self, *, question: str, abstained: bool, latency_ms: float) -> None:
+        record_question(self.store, question=question, abstained=abstained, latency_ms=latency_ms)
+
+    def question_stats(self) -> QuestionStats:
+        return question_stats(self.store)

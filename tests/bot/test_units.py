@@ -21,8 +21,7 @@ from bot.skips import FETCH_FAILED, ingest_summary, member_reason
 from index.engine import ReindexBusy
 from index.models import IngestReport, Skipped
 from index.storage import feedback
-
-from .conftest import bot_settings
+from tests.bot.conftest import bot_settings
 
 
 class Clock:

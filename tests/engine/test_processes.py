@@ -21,9 +21,8 @@ import pytest
 from index.config import Settings
 from index.engine import Engine
 from index.retrieval.vectors import VectorIndex, read_meta
-
-from ..conftest import ROOT, bundled_articles, draft_of
-from ..embedders import HashEmbedder
+from tests.conftest import ROOT, bundled_articles, draft_of
+from tests.helpers.embedders import HashEmbedder
 
 
 def load_faults():

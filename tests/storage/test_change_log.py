@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.storage.records import Conflict
-
-from ..conftest import bundled_articles, draft_of
+from tests.conftest import bundled_articles, draft_of
 
 
 def test_passages_added_and_removed_are_logged_in_order_and_read_in_pages(engine):

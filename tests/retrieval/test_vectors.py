@@ -11,8 +11,7 @@ import pytest
 from index.engine import Engine
 from index.retrieval import vectors as vectors_module
 from index.retrieval.vectors import FLAT, HNSW, IVF, IndexMismatch, VectorIndex, current_version, read_meta
-
-from .conftest import bundled_articles, draft_of
+from tests.conftest import bundled_articles, draft_of
 
 DIM = 32
 

@@ -10,9 +10,8 @@ from typer.testing import CliRunner
 
 from index import cli
 from index import engine as engine_module
-
-from ..conftest import NEWS
-from ..embedders import HashEmbedder
+from tests.conftest import NEWS
+from tests.helpers.embedders import HashEmbedder
 
 runner = CliRunner()
 

@@ -11,10 +11,9 @@ import numpy as np
 from index.config import Settings
 from index.engine import Engine
 from index.text import sentence_spans
+from tests.helpers.embedders import HashEmbedder
 
-from .embedders import HashEmbedder
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_perf():

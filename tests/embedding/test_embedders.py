@@ -22,8 +22,7 @@ from index.embedding.export import default_cache_dir, find_prepared, prepared, r
 from index.engine import Engine
 from index.retrieval.vectors import IndexMismatch, VectorIndex
 from index.runtime import SWITCH_INTERVAL, tune_process
-
-from .conftest import bundled_articles, draft_of
+from tests.conftest import bundled_articles, draft_of
 
 QUERIES = [
     "What did the central bank decide about interest rates?",

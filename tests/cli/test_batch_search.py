@@ -12,13 +12,12 @@ from typer.testing import CliRunner
 
 import index.engine
 from index.cli import app
+from tests.helpers.embedders import HashEmbedder
 
-from .embedders import HashEmbedder
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "retrieval"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "retrieval"
 CORPUS = FIXTURES / "corpus.jsonl"
 QUERIES = FIXTURES / "queries.jsonl"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
