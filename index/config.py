@@ -7,9 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .embedding import DEFAULT_BACKEND
-
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL
 
 
 class Settings(BaseSettings):

@@ -14,16 +14,15 @@ import numpy as np
 from .config import Settings
 from .embedding.embedder import Embedder, embedding_info, load_embedder
 from .embedding.passages import Passager, embed_text
+from .ingest import ingest_draft
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
-from .retrieval import resident
+from .retrieval import follow, resident
 from .retrieval import vectors as vector_index
 from .retrieval.lexical import ImpactIndex, needs_build, saved_seq
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
-from .storage import follow
 from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
-from .storage.ingest import ingest_draft
 from .storage.records import Filters
 from .storage.store import Store
 from .storage.versions import current_version

@@ -13,7 +13,7 @@ class ArticleDraft:
     `origin` names where it came from (a file path, a URL, "feed.xml#3") for reports.
     `fetched_from` is the URL (after redirects) of the response that carried the text, None when it
     was read from a file; `feed` is the feed or JSON list it was an entry of, as given. Both decide
-    whether the draft may replace an article stored from another source (index/storage/ingest.py).
+    whether the draft may replace an article stored from another source (index/ingest.py).
     """
 
     body: str

@@ -20,6 +20,7 @@ built with while that path is accurate on the machine. Nothing heavy is imported
 from __future__ import annotations
 
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_BACKEND = "auto"
 EXACT_BACKENDS = frozenset({"torch", "onnx", "openvino"})  # vectors equal to fp32 torch (cos ≥ 0.999)
 

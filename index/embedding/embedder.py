@@ -13,8 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..config import DEFAULT_MODEL
-from . import DEFAULT_BACKEND, check_backend
+from . import DEFAULT_BACKEND, DEFAULT_MODEL, check_backend
 
 log = logging.getLogger(__name__)
 

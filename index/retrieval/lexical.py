@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from ..storage.records import Corpus
 from ..storage.versions import current_version, publish, write_atomic
 
 log = logging.getLogger(__name__)
@@ -33,20 +33,6 @@ log = logging.getLogger(__name__)
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 FORMAT = 1
 MASKS = 16  # filters whose masks are kept (a mask is one byte per passage)
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """What a build reads from SQLite, as one consistent snapshot."""
-
-    chunk_ids: np.ndarray  # int64, ascending
-    lengths: np.ndarray  # tokens per passage row, all columns (FTS5's docsize)
-    published: np.ndarray  # 'S10' ISO dates ('' when unknown)
-    sources: np.ndarray  # int32 code into `source_names`, -1 when unknown
-    source_names: list[str]
-    postings: Iterator[tuple[list[str], np.ndarray, np.ndarray]]  # (terms, chunk ids, column weights)
-    skipped: frozenset[str]  # terms left out of `postings` (function words)
-    seq: int = 0  # the change log's position (migration m008) the snapshot reflects
 
 
 class ImpactIndex:

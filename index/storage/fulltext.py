@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from sqlite_utils import Database
 
-from ..retrieval.lexical import Corpus
 from ..words import FUNCTION_WORDS, MONTH_NAMES
-from .records import Filters
+from .records import Corpus, Filters
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # chunks_fts's tokenizer (migration m001)
 

@@ -120,8 +120,8 @@ def m007_citation_index(db: Database) -> None:
 def m008_change_log(db: Database) -> None:
     """Every passage added or removed, numbered in commit order (writes are serialised, so a position
     commits only after every earlier one). Triggers write it in the transaction that changes `chunks`,
-    whatever the path; each process's in-memory indexes follow it (index/storage/follow.py), and a saved index
-    records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
+    whatever the path; each process's in-memory indexes follow it (index/retrieval/follow.py), and a
+    saved index records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
     db.execute(
         "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
         "op TEXT NOT NULL CHECK (op IN ('add', 'remove')))"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,3 +76,17 @@ def article_row(row: Sequence) -> Article:
         ingested_at=row[8],
         duplicate_of=row[9],
     )
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What a build reads from SQLite, as one consistent snapshot."""
+
+    chunk_ids: np.ndarray  # int64, ascending
+    lengths: np.ndarray  # tokens per passage row, all columns (FTS5's docsize)
+    published: np.ndarray  # 'S10' ISO dates ('' when unknown)
+    sources: np.ndarray  # int32 code into `source_names`, -1 when unknown
+    source_names: list[str]
+    postings: Iterator[tuple[list[str], np.ndarray, np.ndarray]]  # (terms, chunk ids, column weights)
+    skipped: frozenset[str]  # terms left out of `postings` (function words)
+    seq: int = 0  # the change log's position (migration m008) the snapshot reflects

@@ -10,10 +10,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from ..retrieval.lexical import ImpactIndex
 from .articles import Articles
 from .changes import ChangeLog
 from .embeddings import EmbeddingCache
@@ -24,6 +24,9 @@ from .fulltext import (
 )
 from .migrations import migrations
 from .passages import Passages
+
+if TYPE_CHECKING:  # the store routes searches to it; retrieval builds it
+    from ..retrieval.lexical import ImpactIndex
 
 
 class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):

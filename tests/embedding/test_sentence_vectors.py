@@ -12,7 +12,8 @@ from index.answers.candidates import pooled_vectors
 from index.embedding import embedder as embedding
 from index.embedding import sentence_map
 from index.embedding.export import read_manifest
-from index.embedding.sentence_vectors import aligned, pack, pool, unpack
+from index.embedding.sentence_vectors import aligned, pool
+from index.storage.embeddings import pack, unpack
 from index.storage.spans import decode_spans
 from index.text import sentence_spans
 from tests.conftest import bundled_articles

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from ..embedding.passages import Passager
-from ..models import Article, ArticleDraft
-from ..text import canonical_url, content_hash, derive_title, same_site, site_of
-from . import dedupe
-from .records import Conflict
-from .store import Store
+from .embedding.passages import Passager
+from .models import Article, ArticleDraft
+from .storage import dedupe
+from .storage.records import Conflict
+from .storage.store import Store
+from .text import canonical_url, content_hash, derive_title, same_site, site_of
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..retrieval.vectors import VectorIndex, read_meta
-from .folder_lock import folder_lock
-from .records import Changes
-from .store import Store
+from ..storage.folder_lock import folder_lock
+from ..storage.records import Changes
+from ..storage.store import Store
+from .vectors import VectorIndex, read_meta
 
 log = logging.getLogger(__name__)
 
