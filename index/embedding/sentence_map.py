@@ -31,7 +31,7 @@ from .sentence_vectors import pool
 
 FILE = "sentence-map.npy"
 RIDGE = 1.0  # dev questions ranked alike for 0.3-3 (a map fitted on 6,100 news sentences)
-PASSAGE_STEP = 2  # every 2nd passage of the bundled news: about 2,700 sentences, fitted in 20 s
+PASSAGE_STEP = 2  # every 2nd passage of the bundled news: about 2,700 sentences, fitted once at export
 MIN_SENTENCES = 500  # fewer (no bundled news) fit no useful map: the pooled vectors are used as they are
 HELD_OUT = 5  # every 5th article's sentences are kept out of the fit to check the map
 TITLE_WORDS = 12  # passages embed a short heading, as the index does

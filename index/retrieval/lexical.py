@@ -135,7 +135,7 @@ class ImpactIndex:
     ) -> np.ndarray:
         """Which indexed passages (or those at positions `at`) are alive and pass the filters, by the
         same rules as `Filters.sql`. A filtered search needs it twice (for BM25 and the vector side) and
-        members ask about the same days ("this week"), while comparing a million dates takes ~7 ms: the
+        members ask about the same days ("this week"), while comparing a million dates is not free: the
         masks of the last MASKS filters are kept (1 byte a passage each) until passages are removed."""
         key = (since, until, frozenset(s.lower() for s in sources) if sources else None)
         keep = self._masks.get(key)
