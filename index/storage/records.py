@@ -1,4 +1,5 @@
-"""What the store reads and writes: rows as small frozen dataclasses, and search filters."""
+"""What the store reads and writes: rows as small frozen dataclasses, search filters, and the
+snapshot an impact index is built from."""
 
 from __future__ import annotations
 

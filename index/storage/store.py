@@ -1,7 +1,9 @@
 """The SQLite store: the source of truth for articles, passages, embeddings and the lexical index.
 
-All SQL lives here. Methods are thread-safe (one connection guarded by a lock) so the bot can call
-them from worker threads while the event loop stays free."""
+All SQL lives in this package: `Store` is one connection, and each base class (articles, passages,
+fulltext, embeddings, changes) holds the queries of one part of the schema. Methods are thread-safe
+(the connection is guarded by a lock) so the bot can call them from worker threads while the event
+loop stays free."""
 
 from __future__ import annotations
 
