@@ -36,10 +36,11 @@ sys.path.insert(0, str(ROOT))  # run from a clean clone
 from index.config import Settings  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.models import ArticleDraft  # noqa: E402
+from index.retrieval.vectors import VectorIndex  # noqa: E402
+from index.runtime import tune_process  # noqa: E402
 from index.sources.records import record_to_draft  # noqa: E402
-from index.store import Store  # noqa: E402
+from index.storage.store import Store  # noqa: E402
 from index.text import canonical_url, content_hash  # noqa: E402
-from index.vectors import VectorIndex  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
 JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair", "ingest-stats")
@@ -47,10 +48,10 @@ JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair", "ingest-stats")
 
 def embedder_for(kind: str):
     if kind == "real":
-        from index.embedder import load_embedder
+        from index.embedding.embedder import load_embedder
 
         return load_embedder()
-    from tests.embedders import HashEmbedder
+    from tests.helpers.embedders import HashEmbedder
 
     return HashEmbedder()
 
@@ -302,6 +303,7 @@ def run(trials: int, embedder: str, seed: int, articles: int, per_folder: int) -
 
 
 def main() -> None:
+    tune_process()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -44,14 +44,15 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from index.config import Settings  # noqa: E402
-from index.embedder import forget_cached, load_embedder  # noqa: E402
-from index.embedders import DEFAULT_BACKEND, cpu  # noqa: E402
-from index.embedders.export import default_cache_dir  # noqa: E402
+from index.embedding import DEFAULT_BACKEND, cpu  # noqa: E402
+from index.embedding.embedder import forget_cached, load_embedder  # noqa: E402
+from index.embedding.export import default_cache_dir  # noqa: E402
+from index.embedding.passages import embed_text  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.models import Article, ArticleDraft  # noqa: E402
-from index.passages import embed_text  # noqa: E402
+from index.runtime import tune_process  # noqa: E402
 from index.sources.records import record_to_draft  # noqa: E402
-from index.store import NewChunk  # noqa: E402
+from index.storage.records import NewChunk  # noqa: E402
 from index.text import sentence_spans  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
@@ -294,6 +295,7 @@ def bench_cold(args, data: Path) -> None:
     answer_script = (
         f"import time; t=time.perf_counter(); import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from index.config import Settings; from index.engine import Engine\n"
+        "from index.runtime import tune_process; tune_process()\n"
         f"e = Engine(Settings(data_dir={str(data)!r}, embed_backend={args.backend!r}, "
         f"embed_cache_dir={str(CACHE['dir'])!r}, _env_file=None))\n"
         f"from index.answers.ask import answer; answer(e, {QUESTIONS[0]!r})\n"
@@ -303,7 +305,7 @@ def bench_cold(args, data: Path) -> None:
     row(f"cold start to first answer ({args.backend})", f"{seconds:.1f} s", "bundled news, index on disk")
     load_script = (
         "import time; t=time.perf_counter(); import sys; sys.path.insert(0, %r)\n"
-        "from index.embedder import load_embedder\n"
+        "from index.embedding.embedder import load_embedder\n"
         "load_embedder(backend=%r, cache_dir=__import__('pathlib').Path(%r)).embed(['a question'])\n"
         "print(time.perf_counter()-t)\n"
     )
@@ -331,7 +333,9 @@ import asyncio, json, sys, time
 sys.path.insert(0, {root!r})
 from index.config import Settings
 from index.engine import Engine
+from index.runtime import tune_process
 
+tune_process()
 settings = Settings(data_dir={data!r}, embed_backend={backend!r}, embed_cache_dir={cache!r}, _env_file=None)
 engine = Engine(settings)
 engine.vectors
@@ -707,6 +711,7 @@ def parse_scales(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    tune_process()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -6,7 +6,8 @@
 The corpus is JSON Lines of articles (`title`, `source`, `url`, `published`, `body`, ...), ingested with
 `Engine.ingest` exactly as `newsbot ingest` does. The questions are JSON Lines of `{"id", "query",
 "question_type", "evidence": [{"fact", ...}]}`; those without evidence (null queries) are searched but not
-scored, as in the benchmark. Metrics (Hits@4, Hits@10, MRR@10, MAP@10) are defined in index/evaluation.py.
+scored, as in the benchmark. Metrics (Hits@4, Hits@10, MRR@10, MAP@10) are defined in
+index/retrieval/evaluation.py.
 
 Without --data-dir the corpus goes into a fresh temporary folder that is deleted afterwards. With
 --data-dir the folder is kept and reused: articles already stored are recognised and not embedded again,
@@ -31,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a cl
 
 from index.config import Settings
 from index.engine import Engine
-from index.evaluation import METRICS, percentile, score_query, summarise
+from index.retrieval.evaluation import METRICS, percentile, score_query, summarise
+from index.runtime import tune_process
 
 log = logging.getLogger("benchmarks.retrieval")
 
@@ -111,6 +113,7 @@ def print_table(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tune_process()
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

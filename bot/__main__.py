@@ -12,10 +12,10 @@ from pathlib import Path
 import discord
 from pydantic import ValidationError
 
-from index.cli_input import settings_problem
-from index.config import Settings
+from index.config import Settings, settings_problem
 from index.engine import Engine
-from index.store import StoreUnusable
+from index.runtime import tune_process
+from index.storage.store import StoreUnusable
 
 from .client import NewsBot, intents_for
 from .settings import BotSettings
@@ -81,6 +81,7 @@ def main(data_dir: Path | None = None) -> int:
     except ValidationError as error:
         print(settings_problem(error), file=sys.stderr)
         return 2
+    tune_process()
     try:
         engine = Engine(settings)
     except StoreUnusable as error:

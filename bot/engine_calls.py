@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index import feedback
 from index.engine import Engine
 from index.models import Answer, Article, Hit, Summary
+from index.storage.feedback import QuestionStats
 
 from .errors import UserFacingError
 from .render import IndexInfo
@@ -55,8 +55,8 @@ def answer_question(
         history=_history(history),
     )
     latency_ms = (time.perf_counter() - started) * 1000
-    feedback.record_question(
-        engine.store, question=result.question, abstained=result.abstained, latency_ms=latency_ms
+    engine.feedback.record_question(
+        question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
     return result, index_info(engine)
 
@@ -125,7 +125,7 @@ def latest_articles(
 
 
 def outlets(engine: Engine) -> tuple[list[dict], IndexInfo]:
-    return engine.store.sources(), index_info(engine)
+    return engine.sources(), index_info(engine)
 
 
 def article_titles(engine: Engine) -> list[tuple[str, str]]:
@@ -133,19 +133,17 @@ def article_titles(engine: Engine) -> list[tuple[str, str]]:
     return [(a.id, a.title) for a in engine.articles()]
 
 
-def stats(engine: Engine) -> tuple[dict, feedback.QuestionStats, tuple[int, int]]:
-    return engine.stats(), feedback.question_stats(engine.store), feedback.feedback_counts(engine.store)
+def stats(engine: Engine) -> tuple[dict, QuestionStats, tuple[int, int]]:
+    return engine.stats(), engine.feedback.question_stats(), engine.feedback.feedback_counts()
 
 
 def record_vote(engine: Engine, *, message_id: int, user_id: int, question: str, vote: int) -> None:
-    feedback.record_feedback(
-        engine.store, message_id=message_id, user_id=user_id, question=question, vote=vote
-    )
+    engine.feedback.record_feedback(message_id=message_id, user_id=user_id, question=question, vote=vote)
 
 
 def remember_answer(engine: Engine, message_id: int, context: dict) -> None:
-    feedback.remember_answer(engine.store, message_id, context)
+    engine.feedback.remember_answer(message_id, context)
 
 
 def answer_context(engine: Engine, message_id: int) -> dict | None:
-    return feedback.answer_context(engine.store, message_id)
+    return engine.feedback.answer_context(message_id)

@@ -1,7 +1,7 @@
 """Buttons under an answer: "More sources" (ephemeral) and 👍/👎 feedback stored in SQLite.
 
 The view is persistent (fixed custom ids, registered once in setup_hook), so buttons keep working across
-restarts; what an answer was about is remembered per message in SQLite (`index.feedback`), the most
+restarts; what an answer was about is remembered per message in SQLite (`index.storage.feedback`), the most
 recent ones in memory too.
 """
 

@@ -6,12 +6,11 @@ import ipaddress
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .embedders import DEFAULT_BACKEND
+from .embedding import DEFAULT_BACKEND, DEFAULT_MODEL
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?")  # a host name's shape (Unicode names too)
 
 
@@ -113,3 +112,12 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "lexical"
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line per bad setting, named as it is set in the environment or .env."""
+    lines = ["newsbot: a setting cannot be used:"]
+    for problem in error.errors():
+        name = "NEWSBOT_" + str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
+        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)

@@ -4,54 +4,30 @@ the bot and tests alike. Built by an entry point and closed by it."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import follow, resident
-from . import vectors as vector_index
 from .config import Settings
-from .embedder import Embedder, embedding_info, load_embedder
-from .folder_lock import folder_lock
+from .embedding.embedder import Embedder, embedding_info, load_embedder
+from .embedding.passages import Passager, embed_text
 from .ingest import ingest_draft
-from .lexical import ImpactIndex, needs_build, saved_seq
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
-from .passages import Passager, embed_text
-from .search import FusionWeights, hybrid_search
-from .store import Filters, Store
-from .vectors import VectorIndex, read_meta
-from .versions import current_version
+from .retrieval import follow, resident
+from .retrieval import vectors as vector_index
+from .retrieval.lexical import ImpactIndex, needs_build, saved_seq
+from .retrieval.search import FusionWeights, hybrid_search
+from .retrieval.vectors import VectorIndex, read_meta
+from .storage.feedback import Feedback
+from .storage.folder_lock import folder_lock
+from .storage.records import Filters
+from .storage.store import Store
+from .storage.versions import current_version
 
 log = logging.getLogger(__name__)
-
-# A search runs BM25 in Python while another thread embeds the question and searches FAISS outside the
-# GIL. Coming back from the model, that thread waits for the GIL, which Python hands over only every
-# switch interval (5 ms by default): a 3 ms question embedding took 9.3 ms beside a busy Python thread,
-# 3.9 ms with 0.5 ms.
-SWITCH_INTERVAL = 0.0005  # seconds
-
-
-def one_blas_thread() -> bool:
-    """Keep numpy's BLAS to one thread (not FAISS's, which trains and builds indexes on every core).
-
-    numpy runs even small products (an answer's pooled vectors through their map, a passage's token
-    embeddings pooled per sentence) on every core, and its threads then spin for a while waiting for
-    more, taking a core from the embedding sessions working beside them. At 100k passages, answers took
-    a p50 of 39-45 ms with one thread against 47-55 ms without (docs/performance.md)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # a dependency; without it, numpy keeps its threads
-        return False
-    controller = ThreadpoolController()
-    mine = [i["filepath"] for i in controller.info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
-    if mine:
-        controller.select(filepath=mine).limit(limits=1)
-    return bool(mine)
-
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
@@ -75,9 +51,8 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        one_blas_thread()
         self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
+        self.feedback = Feedback(self.store)  # members' votes and the question log, for the bot
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
         self._lexical_loaded = False
@@ -196,7 +171,7 @@ class Engine:
             if saved is None or saved < index.seq:
                 index.save(self.settings.lexical_dir)
         del index
-        vector_index.release_freed_memory()  # the build's arrays (0.8 GB at 1M), before the saved ones load
+        vector_index.release_freed_memory()  # the build's arrays, before the saved ones load
         self._attach_lexical(self._read_lexical())
 
     def _load_vectors(self) -> VectorIndex:
@@ -356,7 +331,7 @@ class Engine:
                 seq = self.store.change_seq()  # read before the pages: what follows is caught up
                 total, done = self.store.counts()["chunks"], 0
                 # The vector index being built holds its vectors beside the live one's: the keyword
-                # index gives up its resident pages meanwhile (0.5 GB at 1M; searches read what they need).
+                # index gives up its resident pages meanwhile (searches read what they need).
                 self._load_lexical()
                 if self.store.impacts is not None:
                     resident.release(self.store.impacts.arrays())
@@ -374,7 +349,7 @@ class Engine:
                 follow.follow_log(self.store, fresh, self._add_rows, exact=False)
                 self._save_vectors(fresh, rebuilt=True)
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
-                # doubling, so a filled index holds up to twice its vectors' memory (1.8x measured).
+                # doubling, so a filled index holds up to twice its vectors' memory.
                 del fresh
                 vector_index.release_freed_memory()
                 self._vectors = self._load_vectors()
@@ -429,6 +404,31 @@ class Engine:
         limit: int | None = None,
     ) -> list[Article]:
         return self.store.articles(Filters(since, until, tuple(sources) if sources else None), limit)
+
+    # -- what answers read besides search ---------------------------------------------------------
+
+    def sources(self) -> list[dict]:
+        """Outlets with their article counts and newest article date, largest first."""
+        return self.store.sources()
+
+    def copies_of(self, article_id: str) -> list[Article]:
+        """Other outlets' copies of a story's main article."""
+        return self.store.copies_of(article_id)
+
+    def outlets_of(self, article_id: str) -> list[str]:
+        """Other outlets that published the same story."""
+        return self.store.outlets_of(article_id)
+
+    def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, dict[tuple[int, int], np.ndarray]]:
+        """chunk id -> {sentence span: its pooled vector}, for the passages that have them."""
+        return self.store.sentence_vectors(chunk_ids)
+
+    def passage_count(self) -> int:
+        return self.store.passage_count()
+
+    def document_frequency(self, text: str) -> int:
+        """How many passages contain any of the words of `text` (as BM25 would match them)."""
+        return self.store.document_frequency(text)
 
     def stats(self) -> dict:
         s = self.settings

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from . import dedupe
+from .embedding.passages import Passager
 from .models import Article, ArticleDraft
-from .passages import Passager
-from .store import Conflict, Store
+from .storage import dedupe
+from .storage.records import Conflict
+from .storage.store import Store
 from .text import canonical_url, content_hash, derive_title, same_site, site_of
 
 log = logging.getLogger(__name__)

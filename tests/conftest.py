@@ -15,8 +15,7 @@ from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft
 from index.sources.records import record_to_draft
-
-from .embedders import HashEmbedder
+from tests.helpers.embedders import HashEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +38,7 @@ def draft_of(record: dict) -> ArticleDraft:
 def real_embedder():
     """The default path for this CPU; NEWSBOT_TEST_BACKEND runs the suite on another one (as another
     CPU would choose it), e.g. onnx (fp32), onnx-int8 or openvino-int8."""
-    from index.embedder import load_embedder
+    from index.embedding.embedder import load_embedder
 
     return load_embedder(backend=os.environ.get("NEWSBOT_TEST_BACKEND", "auto"))
 

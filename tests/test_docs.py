@@ -3,8 +3,7 @@
 import re
 
 from index.config import Settings
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

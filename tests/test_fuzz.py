@@ -19,16 +19,15 @@ from index.answers import answer
 from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft, Skipped
-from index.query import parse_query
+from index.retrieval.query import parse_query
 from index.sources import read_sources
 from index.sources.cleaning import Unreadable
 from index.sources.feeds import parse_feed
 from index.sources.html import decode_html, extract_article
 from index.sources.records import parse_json, parse_jsonl, read_jsonl
 from index.sources.text_files import parse_markdown, parse_txt
-
-from .conftest import bundled_articles, draft_of
-from .embedders import HashEmbedder
+from tests.conftest import bundled_articles, draft_of
+from tests.helpers.embedders import HashEmbedder
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -76,7 +76,7 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
     cache = ArticleCache(engine)
     pool = hit_sentences(hits, cache)
     boosts = recency_boosts(pool) if plan.prefer_recent else None
-    stats = TermStats(engine.store)
+    stats = TermStats(engine)
     pooled = pooled_vectors(hits, engine)
     scored = extract.score_sentences(plan.query, pool, engine.embedder, stats, boosts=boosts, pooled=pooled)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]

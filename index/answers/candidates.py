@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..embedding.sentence_vectors import aligned
 from ..engine import Engine
 from ..models import Article, Hit
-from ..sentence_vectors import aligned
 from ..text import sentence_spans
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def pooled_vectors(hits: Iterable[Hit], engine: Engine) -> dict[tuple[str, int, 
     """`Sentence.key` -> the sentence's vector pooled when its passage was embedded (where stored),
     through the embedder's map towards sentences' own vectors when it has one."""
     hits = list(hits)
-    stored = engine.store.sentence_vectors([h.chunk_id for h in hits])
+    stored = engine.sentence_vectors([h.chunk_id for h in hits])
     found = {
         (hit.article_id, hit.start + start, hit.start + end): vector
         for hit in hits
@@ -146,7 +146,7 @@ def copies_of(s: Sentence, engine: Engine, limit: int = 2) -> list[Sentence]:
     if not s.also_reported_by:
         return []
     found = []
-    for copy in engine.store.copies_of(s.article_id):
+    for copy in engine.copies_of(s.article_id):
         at = copy.body.find(s.text)
         if at >= 0 and copy.source != s.source:
             found.append(_sentence(copy, at, at + len(s.text), -1, s.passage_score))

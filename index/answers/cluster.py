@@ -49,7 +49,7 @@ def group_stories(engine: Engine, articles: Sequence[Article]) -> list[Story]:
     for members in _clusters(sims):
         group = [articles[keep[i]] for i in members]
         sentences = _story_sentences([leads[i] for i in members], vectors[members])
-        copies = {a.id: engine.store.outlets_of(a.id) for a in group}
+        copies = {a.id: engine.outlets_of(a.id) for a in group}
         size = sum(1 + len(c) for c in copies.values())
         outlets = dict.fromkeys(o for a in group for o in (a.source, *copies[a.id]) if o)
         stories.append(Story(group[0].title, tuple(group), sentences, size, tuple(outlets)))

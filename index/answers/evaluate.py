@@ -57,7 +57,7 @@ def candidates(found: Findings, query: str, stats: TermStats) -> list[dict]:
 
 
 def run(engine: Engine, queries: list[dict], now: str, *, dump: bool = False) -> Iterator[dict]:
-    stats = TermStats(engine.store)
+    stats = TermStats(engine)
     for item in queries:
         started = time.perf_counter()
         plan = make_plan(engine, item["query"], now=now)
@@ -136,7 +136,7 @@ def summary_rows(engine: Engine, queries: list[dict], corpus: Path, limit: int |
     for item in queries:
         for ev in item.get("evidence") or []:
             facts.setdefault(ev["article_id"], []).append(ev["fact"])
-    by_url = {a.url: a for a in engine.store.articles()}
+    by_url = {a.url: a for a in engine.articles()}
     done = 0
     for corpus_id, found in sorted(facts.items()):
         article = by_url.get(urls.get(corpus_id))
@@ -211,7 +211,7 @@ def _run(args: argparse.Namespace) -> list[dict]:
     queries = queries[: args.limit] if args.limit else queries
     rows = []
     with Engine(Settings(data_dir=args.data_dir, _env_file=None)) as engine:
-        now = args.now or max(a["newest"] or "" for a in engine.store.sources())
+        now = args.now or max(a["newest"] or "" for a in engine.sources())
         out = args.out.open("w") if args.out else None
         for n, row in enumerate(run(engine, queries, now, dump=args.dump), start=1):
             rows.append(row)

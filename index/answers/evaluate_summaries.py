@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..config import Settings
-from ..embedder import Embedder, load_embedder
+from ..embedding.embedder import Embedder, load_embedder
 from ..models import Article
 from . import cite
 from .summarize import ARTICLE_POINTS, check_points, key_sentences

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..embedder import Embedder, embed_cached
+from ..embedding.embedder import Embedder, embed_cached
 from .candidates import Sentence
 from .terms import TermStats, content_terms, entities, words
 
@@ -31,9 +31,9 @@ WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 
 # and the passage's search score.
 PREFILTER = {"lexical": 0.3, "passage": 0.1, "title": 0.1}
 MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the cheap scores, are cut
-# With pooled sentence vectors (index/sentence_vectors.py), those candidates are ranked by them and only
-# this many are embedded alone. Mapped towards the sentences' own vectors (index/embedders/sentence_map.py),
-# 6 cite as many dev answers as 8 unmapped; unmapped, 8 cite as many as all 64, 6 lose 3.7 points.
+# With pooled sentence vectors (index/embedding/sentence_vectors.py), those candidates are ranked by
+# them and only this many are embedded alone. Mapped towards the sentences' own vectors
+# (index/embedding/sentence_map.py), fewer are needed than unmapped (docs/performance.md has the figures).
 EMBED_BEST = 6
 EMBED_BEST_UNMAPPED = 8
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..engine import Engine
-from ..query import clean_question
+from ..retrieval.query import clean_question
 from .dates import DateRange, intersect, parse_dates
 from .followup import Turn, resolve
 from .outlets import find_outlets
@@ -41,7 +41,7 @@ def today(now: date | datetime | str | None = None) -> date:
 
 
 def store_outlets(engine: Engine) -> list[str]:
-    return [row["source"] for row in engine.store.sources() if row["source"] != "unknown"]
+    return [row["source"] for row in engine.sources() if row["source"] != "unknown"]
 
 
 def make_plan(

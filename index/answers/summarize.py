@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from ..embedder import Embedder
+from ..embedding.embedder import Embedder
 from ..engine import Engine
 from ..models import Article, Summary
 from . import abstain, cite, coverage, extract
@@ -96,7 +96,7 @@ def summarize_topic(
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
     pool = [s for s in hit_sentences(hits, cache) if coverage.summarizable(s.text)]
-    stats = TermStats(engine.store)
+    stats = TermStats(engine)
     scored = extract.score_sentences(plan.query, pool, engine.embedder, stats)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))

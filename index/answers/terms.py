@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from collections.abc import Iterable
+from typing import Protocol
 
-from ..store import Store, query_words
+from ..storage.fulltext import query_words
+from ..words import CALENDAR_WORDS, FUNCTION_WORDS
 
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NAME = r"(?:[A-Z][\w'’.-]*\w|[A-Z]\.?)"
 _ENTITY = re.compile(rf"\b{_NAME}(?:\s+(?:(?:of|de|the|van|von|al|and|&)\s+)?{_NAME})*")
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each either few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over own
-    same she should so some such than that the their theirs them themselves then there these they this
-    those through to too under until up very was we were what when where which while who whom why will
-    with would you your yours yourself yourselves whose s t don should've let's may might must shall
+STOPWORDS = FUNCTION_WORDS | frozenset(
+    # and the words a question about the news uses around its topic
+    """either whose s t don should've let's may might must shall
     according report reported reports reporting article articles news say said says tell told know
     latest recent recently new newest today yesterday week weeks month months year years ago since
-    mention mentioned mentions discuss discussed discusses one two does did do done get got please show
-    give me us what's who's which's whats there's""".split()  # noqa: SIM905
+    mention mentioned mentions discuss discussed discusses one two done get got please show
+    give us what's who's which's whats there's""".split()  # noqa: SIM905
 )
 
 
@@ -60,9 +56,7 @@ def entities(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-CALENDAR = frozenset(
-    [d.casefold() for d in (*calendar.day_name, *calendar.month_name, *calendar.month_abbr) if d] + ["sept"]
-)
+CALENDAR = CALENDAR_WORDS
 
 
 def _ordinary(word: str) -> bool:
@@ -76,10 +70,18 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+class Frequencies(Protocol):
+    """What term statistics read: the engine (or its store)."""
+
+    def passage_count(self) -> int: ...
+
+    def document_frequency(self, text: str) -> int: ...
+
+
 class TermStats:
     """Inverse document frequency of words over the store's passages (via the full-text index)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Frequencies):
         self.store = store
         self._cache: dict[str, float] = {}
         self._total: int | None = None

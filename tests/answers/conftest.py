@@ -81,3 +81,9 @@ def unit(values: Sequence[float]) -> np.ndarray:
 
 def scored(sentence: Sentence, score: float, vector: Sequence[float]) -> Scored:
     return Scored(sentence, score, score, 0.0, unit(vector))
+
+
+# Sentences of the budget articles that citations are checked against.
+FLEET = "The budget adds 120 electric buses to the city fleet by next spring."
+VOTE = "Council members argued about the cost of the depot for six hours before the vote."
+OTHER = "The budget adds 80 electric buses to the city fleet by next spring, according to the mayor's office."

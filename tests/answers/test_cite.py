@@ -6,12 +6,7 @@ import pytest
 
 from index.answers import cite
 from index.models import Point
-
-from .conftest import BUDGET, BUDGET_OTHER, article_by_url, sentence_of
-
-FLEET = "The budget adds 120 electric buses to the city fleet by next spring."
-VOTE = "Council members argued about the cost of the depot for six hours before the vote."
-OTHER = "The budget adds 80 electric buses to the city fleet by next spring, according to the mayor's office."
+from tests.answers.conftest import BUDGET, BUDGET_OTHER, FLEET, OTHER, VOTE, article_by_url, sentence_of
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.answers.coverage import select, states_figure, summarizable
-
-from .conftest import axis, unit
+from tests.answers.conftest import axis, unit
 
 
 def test_each_point_covers_another_part_of_the_text() -> None:

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from index.answers.evaluate_summaries import lead3, main, report, rows, summary_points
-
-from ..conftest import bundled_articles
+from tests.conftest import bundled_articles
 
 pytest.importorskip("rouge_score")
 

@@ -6,9 +6,8 @@ import random
 from index.answers import extract
 from index.answers.extract import has_term, stem
 from index.answers.terms import words
+from tests.answers.conftest import axis, made_up, scored
 from tests.conftest import bundled_articles
-
-from .conftest import axis, made_up, scored
 
 
 def test_the_same_fact_from_two_outlets_is_one_point_with_two_sources() -> None:
@@ -74,9 +73,7 @@ def test_lexical_overlap_weights_rare_words() -> None:
 def test_conflicting_figures_are_flagged_in_the_answer(small_engine) -> None:
     from index.answers.ask import compose, with_conflicts
     from index.answers.candidates import ArticleCache
-
-    from .conftest import article_by_url, sentence_of
-    from .test_cite import FLEET, OTHER
+    from tests.answers.conftest import FLEET, OTHER, article_by_url, sentence_of
 
     wire = sentence_of(article_by_url(small_engine, "https://wire.example/budget"), FLEET)
     daily = sentence_of(article_by_url(small_engine, "https://daily.example/budget"), OTHER)

@@ -17,8 +17,7 @@ from index.answers.candidates import ArticleCache
 from index.answers.generative import INSUFFICIENT, endpoint, rephrase
 from index.models import Answer
 from index.text import sentence_spans
-
-from .conftest import article_by_url, sentence_of
+from tests.answers.conftest import article_by_url, sentence_of
 
 
 class FakeLLM:

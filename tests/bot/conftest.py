@@ -22,8 +22,8 @@ from bot.settings import BotSettings
 from index.config import Settings
 from index.engine import Engine
 from tests.conftest import bundled_articles, draft_of
-from tests.embedders import HashEmbedder
 from tests.fake_discord import FakeDiscord, World
+from tests.helpers.embedders import HashEmbedder
 
 HASH_ARTICLES = 20
 

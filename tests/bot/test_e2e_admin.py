@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from tests.bot.conftest import running_bot
+from tests.bot.helpers import EPHEMERAL, assert_no_pings
 from tests.fake_discord import payloads
-
-from .conftest import running_bot
-from .helpers import EPHEMERAL, assert_no_pings
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
 

@@ -10,10 +10,9 @@ import pytest
 from bot import engine_calls, render
 from bot.views import DOWN_ID, MORE_ID, UP_ID
 from index.models import Answer, Citation, Point
+from tests.bot.conftest import running_bot
+from tests.bot.helpers import EPHEMERAL, assert_no_pings, assert_within_limits, descriptions, field_values
 from tests.conftest import bundled_articles
-
-from .conftest import running_bot
-from .helpers import EPHEMERAL, assert_no_pings, assert_within_limits, descriptions, field_values
 
 MARKERS = re.compile(r"\s*(\[\d+\])+\s*$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from .conftest import bot_settings, running_bot
-from .helpers import EPHEMERAL, assert_no_pings, descriptions
+from tests.bot.conftest import bot_settings, running_bot
+from tests.bot.helpers import EPHEMERAL, assert_no_pings, descriptions
 
 ADMIN = {"reindex", "ingest", "remove", "stats", "sync"}
 MANAGE_GUILD = 1 << 5

@@ -10,12 +10,11 @@ import threading
 import pytest
 
 from bot.views import DOWN_ID, MORE_ID, UP_ID
+from tests.bot.conftest import HASH_ARTICLES, running_bot
+from tests.bot.helpers import EPHEMERAL
 from tests.conftest import bundled_articles
 from tests.fake_discord import payloads
-from tests.sources.local_http import Response, serve
-
-from .conftest import HASH_ARTICLES, running_bot
-from .helpers import EPHEMERAL
+from tests.helpers.local_http import Response, serve
 
 RETRY = re.compile(r"try again in \d+ s")
 

@@ -10,8 +10,8 @@ import asyncio
 import re
 import threading
 
-from .conftest import running_bot
-from .helpers import EPHEMERAL
+from tests.bot.conftest import running_bot
+from tests.bot.helpers import EPHEMERAL
 
 QUESTIONS = 200
 MEMBERS = 25

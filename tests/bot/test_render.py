@@ -8,8 +8,7 @@ import pytest
 from bot import render
 from bot.render import IndexInfo, split_text
 from index.models import Answer, Article, Citation, Hit, Point, Summary
-
-from .helpers import assert_within_limits
+from tests.bot.helpers import assert_within_limits
 
 INFO = IndexInfo(articles=60, updated_at="2023-12-26T10:15:00+00:00")
 PINGS = "@everyone @here <@123> <@&456>"

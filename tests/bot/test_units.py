@@ -18,11 +18,10 @@ from bot.limits import Busy, QuestionLimiter
 from bot.parsing import name_choices, parse_since, resolve_article, strip_mentions, title_choices
 from bot.settings import BotSettings
 from bot.skips import FETCH_FAILED, ingest_summary, member_reason
-from index import feedback
 from index.engine import ReindexBusy
 from index.models import IngestReport, Skipped
-
-from .conftest import bot_settings
+from index.storage import feedback
+from tests.bot.conftest import bot_settings
 
 
 class Clock:

@@ -5,9 +5,8 @@ import pytest
 
 from index.engine import Engine
 from index.models import ArticleDraft, Skipped
-from index.vectors import VectorIndex
-
-from ..conftest import bundled_articles, draft_of
+from index.retrieval.vectors import VectorIndex
+from tests.conftest import bundled_articles, draft_of
 
 STORY = (
     "The city council approved a new budget on Tuesday after a long debate. "
@@ -162,9 +161,8 @@ def test_index_is_saved_with_metadata_and_survives_a_restart(settings, hash_embe
 
 
 def test_index_of_another_model_is_refused_with_a_reindex_hint(settings, hash_embedder):
-    from index.vectors import IndexMismatch
-
-    from ..embedders import HashEmbedder
+    from index.retrieval.vectors import IndexMismatch
+    from tests.helpers.embedders import HashEmbedder
 
     with Engine(settings, embedder=hash_embedder) as first:
         first.ingest_items([draft()])
@@ -206,7 +204,7 @@ def test_vectors_are_normalised_and_keyed_by_chunk_id(engine: Engine):
 
 
 def test_full_reindex_after_a_model_change_rebuilds_with_the_new_model(settings, hash_embedder):
-    from ..embedders import HashEmbedder
+    from tests.helpers.embedders import HashEmbedder
 
     with Engine(settings, embedder=hash_embedder) as first:
         first.ingest_items([draft()])

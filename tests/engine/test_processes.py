@@ -20,10 +20,9 @@ import pytest
 
 from index.config import Settings
 from index.engine import Engine
-from index.vectors import VectorIndex, read_meta
-
-from ..conftest import ROOT, bundled_articles, draft_of
-from ..embedders import HashEmbedder
+from index.retrieval.vectors import VectorIndex, read_meta
+from tests.conftest import ROOT, bundled_articles, draft_of
+from tests.helpers.embedders import HashEmbedder
 
 
 def load_faults():

@@ -11,9 +11,8 @@ import pytest
 from index.config import Settings
 from index.engine import Engine
 from index.models import ArticleDraft
-
-from ..embedders import HashEmbedder
-from ..sources.local_http import LocalServer, Response, serve
+from tests.helpers.embedders import HashEmbedder
+from tests.helpers.local_http import LocalServer, Response, serve
 
 FORTUNE_URL = "https://fortune.com/2024/05/01/chip-plant-opens/"
 AGE_URL = "https://www.theage.com.au/national/tram-line-approved-20250212.html"

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.sources import Fetcher
-
-from .local_http import LocalServer, serve
+from tests.helpers.local_http import LocalServer, serve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
 LOCAL = ("127.0.0.1",)  # the test servers' address, allowed explicitly (fetching refuses it by default)
@@ -42,3 +41,25 @@ def server() -> Iterator[LocalServer]:
 def fetcher() -> Iterator[Fetcher]:
     with local_fetcher() as made:
         yield made
+
+
+# Pages the fetching tests serve.
+RSS = "application/rss+xml; charset=utf-8"
+FULL_TEXT = [
+    "The regional council approved the new tram line on Wednesday after a six-hour debate.",
+    "Construction will start next spring and the first trams are expected to run in 2028.",
+    "Opponents said the 410 million euro budget left no room for the bus network.",
+]
+
+
+def article_page(title: str, paragraphs: list[str], date: str | None = None) -> bytes:
+    date_meta = f'<meta property="article:published_time" content="{date}">' if date else ""
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title>{date_meta}"
+        '<meta property="og:site_name" content="Metro Gazette"></head><body>'
+        "<nav><a href='/'>Home</a> <a href='/local'>Local</a> <a href='/shop'>Shop our store</a></nav>"
+        f"<article><h1>{title}</h1>{body}</article>"
+        "<aside><h3>Most read</h3><ul><li><a href='/x'>Celebrity chef opens bakery</a></li></ul></aside>"
+        "<footer>Copyright Metro Gazette</footer></body></html>"
+    ).encode()

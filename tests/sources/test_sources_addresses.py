@@ -13,8 +13,7 @@ from pydantic import ValidationError
 from index.config import Settings
 from index.sources import Fetcher, FetchError, read_sources
 from index.sources.addresses import AddressRules, why_not_public
-
-from .local_http import LocalServer, Response
+from tests.helpers.local_http import LocalServer, Response
 
 PAGE = (
     b"<html><body><article><p>"
@@ -133,7 +132,7 @@ def test_the_checked_address_is_the_one_connected_to(server: LocalServer) -> Non
     "target", ["http://127.0.0.1:{port}/secret", "http://2130706433:{port}/", "http://localhost:{port}/"]
 )
 def test_a_redirect_to_loopback_is_refused(server: LocalServer, target: str) -> None:
-    from .local_http import serve
+    from tests.helpers.local_http import serve
 
     with serve() as inside:
         inside.route("/secret", Response(b"internal"))
@@ -197,7 +196,7 @@ def test_public_addresses_are_public() -> None:
 
 def test_default_fetcher_of_the_engine_uses_the_setting(server: LocalServer, tmp_path) -> None:
     from index.engine import Engine
-    from tests.embedders import HashEmbedder
+    from tests.helpers.embedders import HashEmbedder
 
     server.route("/story", Response(PAGE))
     url = server.url("/story")

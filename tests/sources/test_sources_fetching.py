@@ -13,10 +13,8 @@ import pytest
 
 from index.models import ArticleDraft, Skipped
 from index.sources import Fetcher, FetchError, read_sources
-
-from .conftest import local_fetcher
-from .local_http import LocalServer, Response
-from .test_sources_urls import FULL_TEXT, RSS, article_page
+from tests.helpers.local_http import LocalServer, Response
+from tests.sources.conftest import FULL_TEXT, RSS, article_page, local_fetcher
 
 
 @pytest.fixture

@@ -1,0 +1,136 @@
+"""The SQLite schema, as named migrations applied in order (sqlite_utils.Migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+from ..text import sentence_spans
+from .spans import encode_spans
+
+migrations = Migrations("newsbot")
+
+
+@migrations()
+def m001_articles_chunks(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str,
+            "title": str,
+            "title_derived": int,
+            "source": str,
+            "url": str,
+            "canonical_url": str,
+            "published": str,
+            "author": str,
+            "body": str,
+            "content_hash": str,
+            "origin": str,
+            "ingested_at": str,
+            "duplicate_of": str,
+        },
+        pk="id",
+    )
+    db["articles"].create_index(["canonical_url"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["duplicate_of"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["source"])
+    # AUTOINCREMENT: a chunk id (= FAISS id) is never reused, so a stale vector can never pass for
+    # a newer passage.
+    db.execute(
+        "CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "article_id TEXT NOT NULL REFERENCES articles(id), position INTEGER, start INTEGER, end INTEGER, "
+        "text TEXT, embed_key TEXT)"
+    )
+    db["chunks"].create_index(["article_id"])
+    # Lexical index over each passage with its article's title, outlet and date as extra columns.
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5("
+        "title, source, published, text, tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    # Embeddings keyed by a hash of (model, embedded text): unchanged passages are never embedded twice.
+    db["embeddings"].create({"key": str, "vector": bytes}, pk="key")
+    db["minhashes"].create({"article_id": str, "signature": bytes}, pk="article_id")
+    db["minhash_bands"].create({"band": str, "article_id": str}, pk=("band", "article_id"))
+    db["minhash_bands"].create_index(["article_id"])
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m002_feedback_and_questions(db: Database) -> None:
+    db["feedback"].create(
+        {"id": int, "message_id": str, "user_id": str, "question": str, "vote": int, "created_at": str},
+        pk="id",
+    )
+    db["questions"].create(
+        {"id": int, "asked_at": str, "question": str, "abstained": int, "latency_ms": float}, pk="id"
+    )
+
+
+@migrations()
+def m003_chunk_sentences(db: Database) -> None:
+    """Each passage's sentence offsets, kept so search can rescore sentences without splitting them."""
+    db.execute("ALTER TABLE chunks ADD COLUMN sentences TEXT")
+    after = 0
+    while rows := db.execute(
+        "SELECT id, text FROM chunks WHERE id > ? ORDER BY id LIMIT 5000", [after]
+    ).fetchall():
+        db.conn.executemany(
+            "UPDATE chunks SET sentences = ? WHERE id = ?",
+            [(encode_spans(sentence_spans(text)), chunk_id) for chunk_id, text in rows],
+        )
+        after = rows[-1][0]
+
+
+@migrations()
+def m004_outlets_index(db: Database) -> None:
+    """A covering index for the outlet list (`Store.sources`): grouping a million articles by outlet
+    reads this instead of every article's row (and body)."""
+    db.execute("CREATE INDEX idx_articles_outlets ON articles(duplicate_of, source, published)")
+
+
+@migrations()
+def m005_answer_messages(db: Database) -> None:
+    """What each answer message was about (its question, filters and cited articles), so its buttons
+    still work after a restart."""
+    db["answer_messages"].create({"message_id": str, "context": str, "created_at": str}, pk="message_id")
+
+
+@migrations()
+def m006_sentence_vectors(db: Database) -> None:
+    """Each embedded passage's sentence vectors (index/embedding/sentence_vectors.py), keyed like its
+    embedding;
+    `spans` are the sentences' offsets in the passage, as in `chunks.sentences`."""
+    db["sentence_vectors"].create({"key": str, "spans": str, "vectors": bytes}, pk="key")
+
+
+@migrations()
+def m007_citation_index(db: Database) -> None:
+    """A covering index for what a hit cites (`Store.passages`): its article is found and read in this
+    index alone, instead of by the primary key's index and then its row, which holds the body before
+    `duplicate_of` (overflow pages, for long articles): from a cold page cache, one page read per hit
+    instead of two or more (docs/performance.md)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_cite "
+        "ON articles(id, duplicate_of, title, source, url, published)"
+    )
+
+
+@migrations()
+def m008_change_log(db: Database) -> None:
+    """Every passage added or removed, numbered in commit order (writes are serialised, so a position
+    commits only after every earlier one). Triggers write it in the transaction that changes `chunks`,
+    whatever the path; each process's in-memory indexes follow it (index/retrieval/follow.py), and a
+    saved index records the position it reflects. Positions are never reused (AUTOINCREMENT)."""
+    db.execute(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
+        "op TEXT NOT NULL CHECK (op IN ('add', 'remove')))"
+    )
+    db.execute(
+        "CREATE TRIGGER chunks_log_add AFTER INSERT ON chunks "
+        "BEGIN INSERT INTO changes (chunk_id, op) VALUES (new.id, 'add'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER chunks_log_remove AFTER DELETE ON chunks "
+        "BEGIN INSERT INTO changes (chunk_id, op) VALUES (old.id, 'remove'); END"
+    )
