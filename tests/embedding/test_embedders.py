@@ -333,7 +333,7 @@ def test_the_engine_hands_an_existing_index_name_to_the_loader(monkeypatch, tmp_
 
 def test_only_builds_unused_for_a_month_are_removed(tmp_path):
     """Another installed version of newsbot may be using its own build: age decides, not the version."""
-    from index.embedders import export
+    from index.embedding import export
 
     cache = tmp_path / "embedders"
     target = cache / "m-model-aaaaaaaaaaaa-x86_64-11111111"

@@ -10,9 +10,9 @@ import zlib
 import pytest
 
 from index.sources import FetchError
+from tests.helpers.local_http import LocalServer, Response
 
 from .conftest import local_fetcher
-from .local_http import LocalServer, Response
 
 PAGE = b"<html><body><p>" + b"A compressed page about the harbour. " * 200 + b"</p></body></html>"
 
