@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from index.retrieval.query import find_dates, find_outlets, outlet_aliases, parse_query
+from index.retrieval.outlets import find_outlets, outlet_aliases
+from index.retrieval.query import find_dates, parse_query
 
 OUTLETS = [
     "TechCrunch",
