@@ -54,9 +54,11 @@ def find_outlets(text: str, outlets: Iterable[str]) -> list[OutletMention]:
 
 def _alias_pattern(alias: str) -> re.Pattern[str]:
     core = re.sub(r"^the\s+", "", alias, flags=re.IGNORECASE)
-    words = [re.escape(w) for w in core.split()]
-    body = r"\s+".join(words)
-    return re.compile(rf"(?<![\w.])(?:the\s+)?(?P<core>{body})(?![\w-]*\w)", re.IGNORECASE)
+    body = r"\s+".join(re.escape(w) for w in core.split())
+    # "The" may be left out ("the Verge", "Verge reviewers"), but not before a short word: "Age of ..."
+    # is not The Age.
+    the = r"the\s+" if core != alias and len(core) < 5 else r"(?:the\s+)?"
+    return re.compile(rf"(?<![\w.]){the}(?P<core>{body})(?![\w-]*\w)", re.IGNORECASE)
 
 
 def _case_ok(alias: str, written: str) -> bool:

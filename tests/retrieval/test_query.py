@@ -48,6 +48,8 @@ def test_ordinary_words_only_count_when_capitalised():
 def test_leading_the_is_optional():
     assert outlets_in("Did the Verge review it?") == ("The Verge",)
     assert outlets_in("According to Verge reviewers") == ("The Verge",)
+    # a short name keeps its "The"
+    assert outlets_in("Age of empires: did The Verge review it?") == ("The Verge",)
 
 
 def test_section_names_and_their_outlet():
