@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -18,18 +17,17 @@ from .ingest import ingest_draft
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
 from .retrieval import follow, resident
 from .retrieval import vectors as vector_index
-from .retrieval.lexical import ImpactIndex, needs_build, saved_seq
+from .retrieval.faiss_kinds import release_freed_memory, training_size
+from .retrieval.lexical import needs_build
+from .retrieval.lexical_serving import LexicalServing, Progress
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
 from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
 from .storage.records import Filters
 from .storage.store import Store
-from .storage.versions import current_version
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
 
 class ReindexBusy(RuntimeError):
@@ -55,8 +53,9 @@ class Engine:
         self.feedback = Feedback(self.store)  # members' votes and the question log, for the bot
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
-        self._lexical_loaded = False
-        self._lexical_version: Path | None = None  # the saved keyword index version being served
+        self.lexical = LexicalServing(
+            self.store, settings.data_dir, settings.lexical_dir, resident=settings.lexical_resident
+        )
         self._passager: Passager | None = None
         # One writer of this process at a time (ingest, remove, reindex) and the only one to change the
         # live indexes; other processes' writes serialise with it through SQLite and the folder lock.
@@ -106,7 +105,7 @@ class Engine:
         if self._vectors is None:
             with self._write_lock:
                 if self._vectors is None:
-                    self._load_lexical()
+                    self.lexical.load()
                     self._vectors = self._load_vectors()
                     self.store.sources()  # every search reads the outlet list: build it while loading
         elif self.store.data_version() != self._seen_version and self._write_lock.acquire(blocking=False):
@@ -121,58 +120,6 @@ class Engine:
         rather than on the first question."""
         self.embedder.embed(["warm up"])
         self.vectors  # noqa: B018 - loads the vector and keyword indexes
-
-    def _load_lexical(self) -> None:
-        """The impact index on disk, once (search and reindex both need it; reindex may come first)."""
-        if not self._lexical_loaded:
-            self._attach_lexical(self._read_lexical())
-
-    def _read_lexical(self) -> ImpactIndex | None:
-        with folder_lock(self.settings.data_dir, shared=True):  # no version is removed while read
-            self._lexical_version = current_version(self.settings.lexical_dir)
-            return ImpactIndex.load(self.settings.lexical_dir)
-
-    def _follow_lexical(self) -> None:
-        """Serve the keyword index another process saved since this one was loaded (the one served
-        stays correct, with FTS5 ranking what it lacks, but slower as that grows)."""
-        if self._lexical_loaded and current_version(self.settings.lexical_dir) != self._lexical_version:
-            self._attach_lexical(self._read_lexical())
-            self._page_in(self.store.impacts)
-
-    def _attach_lexical(self, index: ImpactIndex | None) -> None:
-        """Serve BM25 from this impact index, masking passages removed from SQLite since its build."""
-        if index is not None:
-            index.discard(np.setdiff1d(index.chunk_ids, self.store.chunk_ids()))
-        self._page_in(index)
-        self.store.impacts = index
-        self._lexical_loaded = True
-
-    def _page_in(self, index: ImpactIndex | None) -> None:
-        """In the background, GIL released while it reads: page the impact index into memory if the
-        settings say so (every search reads it; docs/performance.md)."""
-        if index is None or not self.settings.lexical_resident:
-            return
-        arrays = index.arrays()
-        threading.Thread(
-            target=resident.populate, args=(arrays,), daemon=True, name="newsbot-page-in"
-        ).start()
-
-    def _lexical_is_current(self) -> bool:
-        """The impact index covers exactly the passages SQLite holds (nothing added or removed since)."""
-        self._load_lexical()
-        impacts = self.store.impacts
-        return impacts is not None and not impacts.dead and not self.store.passages_after(impacts.max_id)
-
-    def _build_lexical(self, progress: Progress) -> None:
-        """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
-        index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
-        with folder_lock(self.settings.data_dir):  # replaced only by a newer build (another process's?)
-            saved = saved_seq(self.settings.lexical_dir)
-            if saved is None or saved < index.seq:
-                index.save(self.settings.lexical_dir)
-        del index
-        vector_index.release_freed_memory()  # the build's arrays, before the saved ones load
-        self._attach_lexical(self._read_lexical())
 
     def _load_vectors(self) -> VectorIndex:
         """The saved index, brought up to date with SQLite (saved again if that changed it)."""
@@ -194,7 +141,7 @@ class Engine:
         self._seen_version = self.store.data_version()  # read first: a commit after it is seen next time
         changed = follow.catch_up(self.store, index, self._add_rows)
         if changed:
-            self._follow_lexical()
+            self.lexical.follow()
         return changed
 
     def _add_rows(self, index: VectorIndex, rows: list[tuple[int, str, str, str]]) -> None:
@@ -267,7 +214,7 @@ class Engine:
             self._save_vectors(self.vectors)
             impacts = self.store.impacts
             if needs_build(impacts, self.store.passages_after(impacts.max_id if impacts else 0)):
-                self._build_lexical(progress)
+                self.lexical.build(progress)
         return report
 
     def _ingest_one(self, draft: ArticleDraft, report: IngestReport) -> None:
@@ -332,12 +279,12 @@ class Engine:
                 total, done = self.store.counts()["chunks"], 0
                 # The vector index being built holds its vectors beside the live one's: the keyword
                 # index gives up its resident pages meanwhile (searches read what they need).
-                self._load_lexical()
+                self.lexical.load()
                 if self.store.impacts is not None:
                     resident.release(self.store.impacts.arrays())
                 # A large corpus gets an inverted file trained on a random sample of its vectors first
                 big = total >= vector_index.IVF_THRESHOLD
-                sample = self.store.sample_vectors(vector_index.training_size(total)) if big else None
+                sample = self.store.sample_vectors(training_size(total)) if big else None
                 fresh = VectorIndex(e.name, e.dimension, expected=total, sample=sample)
                 del sample
                 for page in self.store.chunk_embed_keys(page=256):
@@ -351,15 +298,15 @@ class Engine:
                 # Serve the saved file rather than the index as filled: FAISS grows its lists by
                 # doubling, so a filled index holds up to twice its vectors' memory.
                 del fresh
-                vector_index.release_freed_memory()
+                release_freed_memory()
                 self._vectors = self._load_vectors()
-                vector_index.release_freed_memory()  # the previous index's memory, now unused
+                release_freed_memory()  # the previous index's memory, now unused
                 self.store.prune_vectors()
                 self.store.prune_changes(before=seq)
-                if self._lexical_is_current():
-                    self._page_in(self.store.impacts)
+                if self.lexical.is_current():
+                    self.lexical.page_in(self.store.impacts)
                 else:
-                    self._build_lexical(progress)
+                    self.lexical.build(progress)
             embedded = self.passager.embedded - embedded_before
             return ReindexReport(done, embedded, max(done - embedded, 0), time.perf_counter() - started)
         finally:

@@ -65,11 +65,11 @@ class Chunk:
     text: str
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A passage found by search, with its article's citation data."""
+@dataclass(frozen=True, kw_only=True)
+class QuotedPassage:
+    """A passage of an article quoted verbatim (`excerpt == article.body[start:end]`) with the article's
+    citation data: what search hits and answer citations share, given by name."""
 
-    chunk_id: int
     article_id: str
     title: str
     source: str | None
@@ -78,11 +78,25 @@ class Hit:
     excerpt: str
     start: int
     end: int
+    also_reported_by: tuple[str, ...] = ()
+
+    def quoted_json(self) -> dict:
+        """The JSON fields of the passage and its article (the outlets that also reported it are not)."""
+        return {name: getattr(self, name) for name in _PASSAGE_FIELDS}
+
+
+_PASSAGE_FIELDS = ("article_id", "title", "source", "url", "published", "excerpt", "start", "end")
+
+
+@dataclass(frozen=True)
+class Hit(QuotedPassage):
+    """A passage found by search: `Hit(chunk_id, score, article_id=..., ...)`."""
+
+    chunk_id: int
     score: float
-    also_reported_by: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict:
-        return {**_quoted_passage(self), "score": round(self.score, 6)}
+        return {**self.quoted_json(), "score": round(self.score, 6)}
 
 
 @dataclass
@@ -106,22 +120,14 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
-class Citation:
-    """A numbered source of an answer: `excerpt == article.body[start:end]`, checked before returning."""
+class Citation(QuotedPassage):
+    """A numbered source of an answer, its excerpt checked against the article before returning:
+    `Citation(n, article_id=..., ...)`."""
 
     n: int
-    article_id: str
-    title: str
-    source: str | None
-    url: str | None
-    published: str | None
-    excerpt: str
-    start: int
-    end: int
-    also_reported_by: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        return {"n": self.n, **_quoted_passage(self)}
+        return {"n": self.n, **self.quoted_json()}
 
 
 @dataclass(frozen=True)
@@ -177,11 +183,3 @@ def _point_json(p: Point) -> dict:
     if p.heading:
         data["heading"] = p.heading
     return data
-
-
-_PASSAGE_FIELDS = ("article_id", "title", "source", "url", "published", "excerpt", "start", "end")
-
-
-def _quoted_passage(record: Hit | Citation) -> dict:
-    """The JSON fields of a quoted passage and its article, shared by search hits and citations."""
-    return {name: getattr(record, name) for name in _PASSAGE_FIELDS}

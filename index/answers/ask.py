@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
+from typing import Unpack
 
 from ..engine import Engine
 from ..models import Answer, Hit
 from . import abstain, cite, extract
 from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
-from .followup import Turn
-from .plan import Plan, make_plan
+from .plan import Asked, Plan, make_plan
 from .terms import TermStats, content_terms
 
 log = logging.getLogger(__name__)
@@ -33,19 +33,15 @@ def answer(
     engine: Engine,
     question: str,
     *,
-    since: str | None = None,
-    until: str | None = None,
-    sources: Iterable[str] | None = None,
-    history: Sequence[Turn] = (),
-    now: date | datetime | str | None = None,
     generative: bool | None = None,
+    **asked: Unpack[Asked],
 ) -> Answer:
     """Answer a question from the news held, quoting articles verbatim with numbered citations.
 
     `history` holds earlier turns of the conversation (questions, or (question, Answer) pairs);
     `now` sets the clock for relative dates; `generative` overrides NEWSBOT_LLM_URL being set.
     """
-    plan = make_plan(engine, question, since=since, until=until, sources=sources, history=history, now=now)
+    plan = make_plan(engine, question, **asked)
     if not set(content_terms(plan.query)) - GENERAL:
         result = _digest(engine, plan) if plan.dates.active or plan.prefer_recent else None
         return result or abstention(plan, [])

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypedDict
 
 from ..engine import Engine
 from ..retrieval.query import clean_question
@@ -38,6 +39,16 @@ def today(now: date | datetime | str | None = None) -> date:
     if isinstance(now, date):
         return now
     return date.fromisoformat(str(now)[:10])
+
+
+class Asked(TypedDict, total=False):
+    """What a caller may give with a question (see `make_plan`): its filters, earlier turns, the clock."""
+
+    since: str | None
+    until: str | None
+    sources: Iterable[str] | None
+    history: Sequence[Turn]
+    now: date | datetime | str | None
 
 
 def store_outlets(engine: Engine) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import AsJson, Bar, DataDir, Since, Source, Until, emit, open_engine, printable
-from .input import QUERIES_FILE, check_article_id, query_lines
+from .input import QUERIES_FILE, article_id_argument, query_lines
 
 
 def ingest(
@@ -101,9 +101,7 @@ def articles(
 
 
 def show(
-    article_id: Annotated[
-        str, typer.Argument(help="An article id (see `newsbot articles`).", callback=check_article_id)
-    ],
+    article_id: Annotated[str, article_id_argument("An article id (see `newsbot articles`).")],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -139,9 +137,7 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 
 def remove(
-    article_id: Annotated[
-        str, typer.Argument(help="The id of the article to remove.", callback=check_article_id)
-    ],
+    article_id: Annotated[str, article_id_argument("The id of the article to remove.")],
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:

@@ -47,6 +47,11 @@ def check_article_id(value: str) -> str:
     return value
 
 
+def article_id_argument(help: str) -> typer.models.ArgumentInfo:
+    """The article id a command acts on, checked before the store is opened."""
+    return typer.Argument(help=help, callback=check_article_id)
+
+
 QUERIES_FILE = {"exists": True, "dir_okay": False, "readable": True}
 
 

@@ -3,7 +3,7 @@
 News questions often say where and when something was reported ("as reported by TechCrunch", "The
 Verge's article of October 10, 2023", "published after October 2023"). `parse_query` finds those
 mentions so search can favour the articles they point at, and the answer engine can reuse them.
-Outlets are matched against the names actually stored, never a fixed list.
+Outlet names are matched by `outlets.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..words import MONTHS
+from .outlets import OutletMention, find_outlets
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
@@ -38,7 +39,6 @@ _RELATIONS = {
     "by": "before",
     "to": "before",
 }
-_NAME_PARTS = re.compile(r"\s+(?:\||-|–|—|:)\s+")
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,6 @@ class DateMention:
     @property
     def iso(self) -> str:
         return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day else "")
-
-
-@dataclass(frozen=True)
-class OutletMention:
-    outlet: str  # the stored outlet name
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -109,55 +102,6 @@ def parse_query(text: str, outlets: Iterable[str] = ()) -> ParsedQuery:
         dates=tuple(find_dates(text)),
         outlet_mentions=tuple(mentions),
     )
-
-
-# -- outlets ----------------------------------------------------------------------------------------
-
-
-def outlet_aliases(name: str) -> list[str]:
-    """Ways a question may name an outlet: "FOX News - Health" -> ["FOX News - Health", "FOX News"]."""
-    aliases = [name.strip()]
-    head = _NAME_PARTS.split(name.strip(), maxsplit=1)[0]
-    if head and head not in aliases:
-        aliases.append(head)
-    if "." in head and re.fullmatch(r"[\w.-]+\.(com|net|org|co\.uk|io)", head, re.IGNORECASE):
-        aliases.append(head.rsplit(".", 1)[0] if not head.lower().endswith(".co.uk") else head[:-6])
-    return [a for a in aliases if len(a) >= 2]
-
-
-def find_outlets(text: str, outlets: Iterable[str]) -> list[OutletMention]:
-    """Mentions of stored outlet names, longest first where they overlap, in text order."""
-    found: list[OutletMention] = []
-    for outlet in dict.fromkeys(o for o in outlets if o):
-        for alias in outlet_aliases(outlet):
-            for match in _alias_pattern(alias).finditer(text):
-                if _case_ok(alias, match.group("core")):
-                    found.append(OutletMention(outlet, match.start(), match.end()))
-    # A span inside a longer one ("The Independent" in "The Independent - Sports") names only the longer.
-    found.sort(key=lambda m: (m.start, -(m.end - m.start)))
-    kept: list[OutletMention] = []
-    for mention in found:
-        inside = any(k.start <= mention.start and mention.end <= k.end and k.outlet != mention.outlet
-                     and (k.end - k.start) > (mention.end - mention.start) for k in kept)  # fmt: skip
-        if not inside:
-            kept.append(mention)
-    return kept
-
-
-def _alias_pattern(alias: str) -> re.Pattern[str]:
-    core = re.sub(r"^the\s+", "", alias, flags=re.IGNORECASE)
-    words = [re.escape(w) for w in core.split()]
-    body = r"\s+".join(words)
-    return re.compile(rf"(?<![\w.])(?:the\s+)?(?P<core>{body})(?![\w-]*\w)", re.IGNORECASE)
-
-
-def _case_ok(alias: str, written: str) -> bool:
-    """Ordinary words ("Fortune", "The Age", "Wired") only count capitalised, as names are written;
-    a name with inner capitals, digits or dots ("TechCrunch", "CBSSports.com") counts in any case."""
-    core = re.sub(r"^the\s+", "", alias, flags=re.IGNORECASE)
-    if any(c.isupper() for w in core.split() for c in w[1:]) or re.search(r"[\d.]", core):
-        return True
-    return all(w[:1].isupper() or not w[:1].isalpha() for w in written.split())
 
 
 # -- dates ------------------------------------------------------------------------------------------

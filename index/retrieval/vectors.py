@@ -22,8 +22,6 @@ walk that must skip most candidates loses recall.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
 import threading
@@ -35,22 +33,25 @@ import faiss
 import numpy as np
 
 from ..storage.versions import current_version, publish, write_atomic
+from .faiss_kinds import (
+    FLAT,
+    HNSW,
+    HNSW_EF_PER,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    IVF,
+    empty_index,
+    kind_of,
+    probes,
+    train,
+)
 
 log = logging.getLogger(__name__)
 
-FLAT, HNSW, IVF = "flat", "hnsw", "ivf"
 HNSW_THRESHOLD = 20_000  # passages; exact search below (a few ms per query), HNSW from here on
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96  # the least beam
-HNSW_EF_PER = 200  # ...and one beam slot per this many passages: recall falls as HNSW grows
 # Past IVF_THRESHOLD an inverted file builds in minutes where HNSW takes far longer and needs a beam
-# past 1,000; real questions lie farther from passages than stored vectors do, so at least
-# IVF_MIN_SCAN cells are scanned. The recall and timing runs behind these: docs/performance.md.
+# past 1,000 (the recall and timing runs behind these: docs/performance.md).
 IVF_THRESHOLD = 200_000  # passages; an inverted file from here on (HNSW's beam would pass 1,000)
-IVF_SCAN = 64  # share of the cells scanned per query: 1/64 ...
-IVF_MIN_SCAN = 64  # ... and at least this many (64 of 2,048 at 200k-700k, 64 of 4,096 at 1M)
-IVF_TRAIN_PER_CELL = 50  # k-means sample: this many vectors per cell
 EXACT_FILTER_MAX = 20_000  # filtered HNSW/IVF searches over at most this many allowed ids are exact
 
 
@@ -101,13 +102,13 @@ class VectorIndex:
         self.seq: int | None = None  # the change log's position (migration m008) it reflects
         # A fresh index chooses its kind by size as it fills; a loaded or given one keeps its kind.
         self._auto = index is None and kind is None
-        self.kind = kind or _kind_of(index)
-        self.index = index if index is not None else _empty(self.kind, dimension)
+        self.kind = kind or kind_of(index)
+        self.index = index if index is not None else empty_index(self.kind, dimension)
         if self._auto and sample is not None and self.expected >= self.ivf_threshold:
             # Told its size and given a sample of its vectors: an inverted file trained now and filled
             # directly, never holding every vector twice (a flat copy converted at the end would).
-            self.kind, self.index = IVF, _empty(IVF, dimension, self.expected)
-            _train(self.index, sample)
+            self.kind, self.index = IVF, empty_index(IVF, dimension, self.expected)
+            train(self.index, sample)
         self._deleted: set[int] = (
             set(np.asarray(deleted, dtype=np.int64).tolist()) if deleted is not None else set()
         )
@@ -130,7 +131,7 @@ class VectorIndex:
         elif self.kind == IVF:
             ivf = faiss.downcast_index(faiss.extract_index_ivf(self.index))
             stored = "float16" if isinstance(ivf, faiss.IndexIVFScalarQuantizer) else "float32"
-            params = {"cells": int(ivf.nlist), "scanned": _probes(ivf.nlist), "stored": stored}
+            params = {"cells": int(ivf.nlist), "scanned": probes(ivf.nlist), "stored": stored}
         return IndexMeta(
             self.model,
             self.dimension,
@@ -226,7 +227,7 @@ class VectorIndex:
         k = min(k, self.count)
         if self.kind == IVF:
             cells = int(faiss.extract_index_ivf(self.index).nlist)
-            ef = _probes(cells)
+            ef = probes(cells)
         else:
             cells, ef = 0, max(self.ef_search, k, int(self.index.ntotal) // HNSW_EF_PER)
         if allowed is not None:
@@ -312,9 +313,9 @@ class VectorIndex:
             keep = ~np.isin(labels, self._deleted_array())
             labels, vectors = labels[keep], vectors[keep]
         log.info("building a %s index over %d passages", kind, len(labels))
-        index = _empty(kind, self.dimension, len(labels))
+        index = empty_index(kind, self.dimension, len(labels))
         if kind == IVF:
-            _train(index, vectors)
+            train(index, vectors)
         step = 65_536
         for start in range(0, len(labels), step):
             index.add_with_ids(
@@ -368,69 +369,11 @@ class VectorIndex:
             dimension,
             index,
             built_at=meta.get("built_at", ""),
-            kind=meta.get("kind") or _kind_of(index),
+            kind=meta.get("kind") or kind_of(index),
             deleted=deleted,
         )
         loaded.seq = meta.get("seq")
         return loaded
-
-
-def _empty(kind: str, dimension: int, size: int = 0) -> faiss.Index:
-    if kind == IVF:
-        cells = _cells(size)
-        # Vectors stored as float16 (exact distances to them): half the memory of float32 with the
-        # same recall and a faster scan; 8-bit codes lost recall (docs/performance.md).
-        fp16 = faiss.ScalarQuantizer.QT_fp16
-        quantizer = faiss.IndexFlatIP(dimension)
-        ivf = faiss.IndexIVFScalarQuantizer(
-            quantizer, dimension, cells, fp16, faiss.METRIC_INNER_PRODUCT, False
-        )
-        ivf.make_direct_map()  # positions -> vectors, for exact filtered searches and rebuilds
-        return faiss.IndexIDMap2(ivf)
-    if kind == HNSW:
-        graph = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        graph.hnsw.efSearch = HNSW_EF_SEARCH
-        return faiss.IndexIDMap2(graph)
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-
-
-def _cells(size: int) -> int:
-    """IVF cells: the power of two nearest 4·√size (4,096 at 1M)."""
-    return 1 << max(4, round(np.log2(4 * np.sqrt(max(size, 1)))))
-
-
-def release_freed_memory() -> None:
-    """Give memory freed by a large index back to the system (glibc keeps it in its heap otherwise)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def training_size(size: int) -> int:
-    """How many vectors an inverted file for `size` passages is trained on (a sample of them)."""
-    return IVF_TRAIN_PER_CELL * _cells(size)
-
-
-def _probes(cells: int) -> int:
-    return min(cells, max(IVF_MIN_SCAN, cells // IVF_SCAN))
-
-
-def _train(index: faiss.Index, vectors: np.ndarray) -> None:
-    """k-means cells from an evenly spread sample of the vectors."""
-    ivf = faiss.extract_index_ivf(index)
-    want = min(len(vectors), IVF_TRAIN_PER_CELL * int(ivf.nlist))
-    picks = np.linspace(0, len(vectors) - 1, want).astype(np.int64)
-    ivf.cp.max_points_per_centroid = IVF_TRAIN_PER_CELL + 1  # trained on the sample as given
-    ivf.train(np.ascontiguousarray(vectors[picks], dtype=np.float32))
-
-
-def _kind_of(index: faiss.Index | None) -> str:
-    if index is None:
-        return FLAT
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    if isinstance(inner, faiss.IndexIVF):
-        return IVF
-    return HNSW if isinstance(inner, faiss.IndexHNSW) else FLAT
 
 
 def _pairs(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:

@@ -14,6 +14,7 @@ from .fulltext import (
     date_words,
 )
 from .records import ARTICLE_COLUMNS, Conflict, Filters, NewChunk, article_row
+from .select import select_in
 from .spans import encode_spans
 
 
@@ -238,12 +239,8 @@ class Articles:
         return [Chunk(*r) for r in rows]
 
     def minhash_candidates(self, bands: Sequence[str]) -> dict[str, bytes]:
-        if not bands:
-            return {}
-        marks = ",".join("?" * len(bands))
         sql = (
             "SELECT DISTINCT m.article_id, m.signature FROM minhash_bands b "
-            f"JOIN minhashes m ON m.article_id = b.article_id WHERE b.band IN ({marks})"
+            "JOIN minhashes m ON m.article_id = b.article_id WHERE b.band IN ({marks})"
         )
-        with self.lock:
-            return dict(self.db.execute(sql, list(bands)).fetchall())
+        return dict(select_in(self.db, self.lock, sql, list(bands)))

@@ -8,6 +8,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .records import Changes
+from .select import placeholders
 
 
 class ChangeLog:
@@ -43,8 +44,7 @@ class ChangeLog:
                 added: list[tuple[int, str]] = []
                 for i in range(0, len(touched), 500):
                     batch = touched[i : i + 500]
-                    marks = ",".join("?" * len(batch))
-                    sql = f"SELECT id, embed_key FROM chunks WHERE id IN ({marks}) ORDER BY id"
+                    sql = f"SELECT id, embed_key FROM chunks WHERE id IN ({placeholders(batch)}) ORDER BY id"
                     added += self.db.execute(sql, batch).fetchall()
             finally:
                 if own:

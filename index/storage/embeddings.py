@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from sqlite_utils import Database
 
+from .select import placeholders, select_in
 from .spans import decode_spans, encode_spans
 
 
@@ -38,10 +39,8 @@ class EmbeddingCache:
         with self.lock:
             for i in range(0, len(keys), 500):
                 batch = keys[i : i + 500]
-                marks = ",".join("?" * len(batch))
-                for key, blob in self.db.execute(
-                    f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch
-                ):
+                sql = f"SELECT key, vector FROM embeddings WHERE key IN ({placeholders(batch)})"
+                for key, blob in self.db.execute(sql, batch):
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
@@ -53,13 +52,12 @@ class EmbeddingCache:
         rows: list[np.ndarray] = []
         for start in range(0, len(ids), 500):  # the lock is held one batch at a time: searches go on
             batch = ids[start : start + 500].tolist()
-            marks = ",".join("?" * len(batch))
             sql = (
                 "SELECT e.vector FROM chunks c CROSS JOIN embeddings e ON e.key = c.embed_key "
-                f"WHERE c.id IN ({marks})"
+                "WHERE c.id IN ({marks})"
             )
-            with self.lock:
-                rows.extend(np.frombuffer(blob, dtype=np.float32) for (blob,) in self.db.execute(sql, batch))
+            blobs = select_in(self.db, self.lock, sql, batch)
+            rows.extend(np.frombuffer(blob, dtype=np.float32) for (blob,) in blobs)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     def put_vectors(self, vectors: dict[str, np.ndarray]) -> None:
@@ -103,15 +101,11 @@ class EmbeddingCache:
     def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, dict[tuple[int, int], np.ndarray]]:
         """chunk id -> {sentence span in the passage: its pooled vector} for the passages that have them
         (those embedded by a backend that pools them; an empty span list has none)."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
         sql = (
             "SELECT c.id, s.spans, s.vectors FROM chunks c CROSS JOIN sentence_vectors s "
-            f"ON s.key = c.embed_key WHERE c.id IN ({marks})"
+            "ON s.key = c.embed_key WHERE c.id IN ({marks})"
         )
-        with self.lock:
-            rows = self.db.execute(sql, list(chunk_ids)).fetchall()
+        rows = select_in(self.db, self.lock, sql, list(chunk_ids))
         found = {}
         for chunk_id, spans, blob in rows:
             spans = decode_spans(spans) or []

@@ -9,6 +9,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .records import Filters
+from .select import select_in
 
 
 class Passages:
@@ -20,30 +21,22 @@ class Passages:
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, start, end, text, title, source, url, published): a hit,
         for the passages that exist in articles that are not copies of another."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
         sql = (
             "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
             # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
             # their articles in the citation index, which holds all this reads (migration m007).
-            f"FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
-            f"WHERE c.id IN ({marks}) AND a.duplicate_of IS NULL"
+            "FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
+            "WHERE c.id IN ({marks}) AND a.duplicate_of IS NULL"
         )
-        with self.lock:
-            return {r[0]: r for r in self.db.execute(sql, list(chunk_ids))}
+        return {r[0]: r for r in select_in(self.db, self.lock, sql, list(chunk_ids))}
 
     def passage_texts(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, text, sentences) of the passages that exist: what search
         ranks and picks by. Only the picked ones are then read with their article (`passages`): every
         passage read with its article costs another page read (its entry in the citation index), from
         disk when the store is not in the page cache."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        sql = f"SELECT id, article_id, text, sentences FROM chunks WHERE id IN ({marks})"
-        with self.lock:
-            return {r[0]: r for r in self.db.execute(sql, list(chunk_ids))}
+        sql = "SELECT id, article_id, text, sentences FROM chunks WHERE id IN ({marks})"
+        return {r[0]: r for r in select_in(self.db, self.lock, sql, list(chunk_ids))}
 
     def passage_facts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
         """chunk id -> (outlet, published) of the passages that exist.
@@ -55,14 +48,11 @@ class Passages:
             return {}
         known = self.impacts.describe(list(chunk_ids)) if self.impacts is not None else {}
         missing = [cid for cid in chunk_ids if cid not in known]
-        if missing:
-            marks = ",".join("?" * len(missing))
-            sql = (
-                "SELECT c.id, a.source, a.published FROM chunks c CROSS JOIN articles a "
-                f"ON a.id = c.article_id WHERE c.id IN ({marks})"
-            )
-            with self.lock:
-                known.update((r[0], (r[1], r[2])) for r in self.db.execute(sql, missing))
+        sql = (
+            "SELECT c.id, a.source, a.published FROM chunks c CROSS JOIN articles a "
+            "ON a.id = c.article_id WHERE c.id IN ({marks})"
+        )
+        known.update((r[0], (r[1], r[2])) for r in select_in(self.db, self.lock, sql, missing))
         return known
 
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
@@ -86,15 +76,12 @@ class Passages:
         covered, passing = self.impacts.among(ids, filters.since, filters.until, filters.sources)
         keep = set(ids[passing].tolist())
         ids = ids[~covered]  # newer than the impact index: ask SQLite
-        if len(ids):
-            where, params = filters.sql("a")
-            marks = ",".join("?" * len(ids))
-            sql = (
-                "SELECT c.id FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
-                f"WHERE c.id IN ({marks}) AND {where}"
-            )
-            with self.lock:
-                keep.update(r[0] for r in self.db.execute(sql, [*ids.tolist(), *params]))
+        where, params = filters.sql("a")
+        sql = (
+            "SELECT c.id FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({{marks}}) AND {where}"
+        )
+        keep.update(r[0] for r in select_in(self.db, self.lock, sql, ids.tolist(), params))
         return keep
 
     def passage_count(self) -> int:

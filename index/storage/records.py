@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models import Article
+from .select import placeholders
 
 
 class Conflict(RuntimeError):
@@ -51,8 +52,7 @@ class Filters:
             clauses.append(f"{alias}.published <= ?")
             params.append(self.until)
         if self.sources:
-            marks = ",".join("?" * len(self.sources))
-            clauses.append(f"lower({alias}.source) IN ({marks})")
+            clauses.append(f"lower({alias}.source) IN ({placeholders(self.sources)})")
             params.extend(s.lower() for s in self.sources)
         return " AND ".join(clauses), params
 

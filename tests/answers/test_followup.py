@@ -21,7 +21,10 @@ def test_a_continuation_resolves_through_earlier_turns() -> None:
 
 
 def test_history_may_hold_answers() -> None:
-    citation = Citation(1, "a1", "Ozempic linked to stomach paralysis", "Fox", None, None, "x", 0, 1)
+    citation = Citation(
+        1, article_id="a1", title="Ozempic linked to stomach paralysis", source="Fox", url=None,
+        published=None, excerpt="x", start=0, end=1,
+    )  # fmt: skip
     earlier = Answer(
         "Which weight loss drug is linked to stomach paralysis?", "x [1]", False, (), (citation,)
     )

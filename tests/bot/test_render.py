@@ -16,7 +16,10 @@ PINGS = "@everyone @here <@123> <@&456>"
 
 def citation(n: int, title: str = "Headline", url: str | None = "https://example.com/a") -> Citation:
     text = f"Sentence {n} said {PINGS}."
-    return Citation(n, f"art-{n}", title, "Outlet", url, "2023-12-01", text, 0, len(text))
+    return Citation(
+        n, article_id=f"art-{n}", title=title, source="Outlet", url=url, published="2023-12-01",
+        excerpt=text, start=0, end=len(text),
+    )  # fmt: skip
 
 
 def long_answer(points: int = 80, citations: int = 60) -> Answer:
@@ -76,14 +79,17 @@ def test_every_part_disables_mentions_and_article_text_stays_verbatim():
 def test_sources_are_numbered_linked_with_outlet_and_date():
     line = render.source_line(citation(3, title="Bridge [update]", url="https://ex.com/a_(b)"))
     assert line == "**[3]** [Bridge (update)](https://ex.com/a_(b%29) — Outlet, 2023-12-01"
-    undated = Citation(1, "a", "T", None, None, None, "x", 0, 1)
+    undated = Citation(
+        1, article_id="a", title="T", source=None, url=None, published=None, excerpt="x", start=0, end=1
+    )
     assert render.source_line(undated) == "**[1]** **T** — unknown outlet, undated"
 
 
 def test_abstention_says_so_plainly_and_lists_the_closest_articles():
     hit = Hit(
-        1, "art-1", "Nearby story", "Outlet", "https://ex.com/n", "2023-11-02", "Some text.", 0, 10, 0.3
-    )
+        1, 0.3, article_id="art-1", title="Nearby story", source="Outlet", url="https://ex.com/n",
+        published="2023-11-02", excerpt="Some text.", start=0, end=10,
+    )  # fmt: skip
     answer = Answer("who won the 2031 cup?", "", True, related=(hit,))
     (part,) = render.answer_messages(answer, INFO)
     embed = part.embeds[0]
@@ -128,5 +134,8 @@ def test_lists_and_stats_render():
     assert part.embeds[0].description == "[Title](https://ex.com) — Outlet, 2023-12-01"
     (part,) = render.sources_messages([{"source": "Outlet", "articles": 1, "newest": "2023-12-01"}], INFO)
     assert part.embeds[0].description == "**Outlet** — 1 article, newest 2023-12-01"
-    hit = Hit(1, "a", "T", None, None, None, "word " * 200, 0, 5, 1.0)
+    hit = Hit(
+        1, 1.0, article_id="a", title="T", source=None, url=None, published=None,
+        excerpt="word " * 200, start=0, end=5,
+    )  # fmt: skip
     assert render.hit_line(hit).endswith(" …") and len(render.hit_line(hit)) < 400

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from index.retrieval.query import find_dates, find_outlets, outlet_aliases, parse_query
+from index.retrieval.outlets import find_outlets, outlet_aliases
+from index.retrieval.query import find_dates, parse_query
 
 OUTLETS = [
     "TechCrunch",
@@ -47,6 +48,8 @@ def test_ordinary_words_only_count_when_capitalised():
 def test_leading_the_is_optional():
     assert outlets_in("Did the Verge review it?") == ("The Verge",)
     assert outlets_in("According to Verge reviewers") == ("The Verge",)
+    # a short name keeps its "The"
+    assert outlets_in("Age of empires: did The Verge review it?") == ("The Verge",)
 
 
 def test_section_names_and_their_outlet():

@@ -10,6 +10,7 @@ import pytest
 
 from index.engine import Engine
 from index.retrieval import vectors as vectors_module
+from index.retrieval.faiss_kinds import training_size
 from index.retrieval.vectors import FLAT, HNSW, IVF, IndexMismatch, VectorIndex, current_version, read_meta
 from tests.conftest import bundled_articles, draft_of
 
@@ -234,7 +235,7 @@ def test_an_index_that_gets_fewer_passages_than_expected_settles_on_their_size(t
 def test_an_inverted_file_trained_on_a_sample_is_filled_directly_with_good_recall():
     x = clustered(3000)
     rng = np.random.default_rng(5)
-    sample = x[rng.permutation(len(x))[: vectors_module.training_size(3000)]]
+    sample = x[rng.permutation(len(x))[: training_size(3000)]]
     index = VectorIndex("m", DIM, threshold=500, ivf_threshold=2000, expected=3000, sample=sample)
     assert index.kind == IVF and index.count == 0  # trained before the first vector comes
     kinds = set()
@@ -286,7 +287,7 @@ def test_reindex_builds_an_inverted_file_for_a_large_corpus(engine, monkeypatch)
     sample_vectors = engine.store.sample_vectors
     monkeypatch.setattr(engine.store, "sample_vectors", lambda n: sampled.append(n) or sample_vectors(n))
     engine.reindex()
-    assert sampled == [vectors_module.training_size(chunks)]  # trained first on a sample
+    assert sampled == [training_size(chunks)]  # trained first on a sample
     meta = read_meta(engine.settings.index_dir)
     assert meta["kind"] == IVF and meta["count"] == chunks
     title = bundled_articles()[3]["title"]
