@@ -36,15 +36,24 @@ class StoreUnusable(ValueError):
 
 
 def _connect(path: Path | str, busy_timeout: float) -> sqlite3.Connection:
-    """A connection in WAL mode; StoreUnusable (nothing written) if the file is not a usable database."""
-    if str(path) != ":memory:":
-        folder = Path(path).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise StoreUnusable(f"the data folder {folder} is a file, not a folder") from None
-        except OSError as error:
-            raise StoreUnusable(f"cannot create the data folder {folder} ({error.strerror})") from None
+    """A connection in WAL mode; StoreUnusable (nothing written) if the file is not a usable database.
+
+    Under the folder lock: a process opening a fresh folder while another creates its database would
+    see it half made (locked, or tables without newsbot's migrations table)."""
+    if str(path) == ":memory:":
+        return _open(path, busy_timeout)
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreUnusable(f"the data folder {folder} is a file, not a folder") from None
+    except OSError as error:
+        raise StoreUnusable(f"cannot create the data folder {folder} ({error.strerror})") from None
+    with folder_lock(folder):
+        return _open(path, busy_timeout)
+
+
+def _open(path: Path | str, busy_timeout: float) -> sqlite3.Connection:
     try:  # `timeout` is SQLite's busy timeout: a write waits this long for another process's write.
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
     except sqlite3.DatabaseError as error:
