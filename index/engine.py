@@ -192,7 +192,12 @@ class Engine:
             return self.ingest_items(items, progress=progress)
 
     def ingest_items(
-        self, items: Iterable[ArticleDraft | Skipped], *, progress: Progress = _quiet
+        self,
+        items: Iterable[ArticleDraft | Skipped],
+        *,
+        scope: str = "operator",
+        via: str = "manual",
+        progress: Progress = _quiet,
     ) -> IngestReport:
         """Store each article in a transaction of its own, committed before `progress` reports it.
 
@@ -394,7 +399,14 @@ class Engine:
             "dimension": meta.get("dimension"),
             "index_built_at": meta.get("built_at"),
             "updated_at": self.store.meta("updated_at"),
+            **self._freshness(),
             "embedding": embedding_info(
                 self._embedder, s.model, s.embed_backend, s.embed_cache_dir, meta.get("model")
             ),
         }
+
+    def _freshness(self) -> dict:
+        """How current the news is: the latest successful poll of all feeds and of each."""
+        feeds = self.store.feeds.freshness()
+        polls = [f["last_ok"] for f in feeds if f["last_ok"]]
+        return {"news_as_of": max(polls, default=None), "feeds": feeds}

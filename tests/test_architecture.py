@@ -18,6 +18,7 @@ LAYERS = [
     ("index.cli", "index.__main__"),  # the entry point: `newsbot run` starts the bot
     ("bot",),
     ("index.answers",),
+    ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
     ("index.engine", "index.ingest"),
     ("index.config",),
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion

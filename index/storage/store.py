@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from .articles import Articles
 from .changes import ChangeLog
 from .embeddings import EmbeddingCache
+from .feeds import FeedRows
 from .folder_lock import folder_lock
 from .fulltext import (
     FullText,
@@ -101,6 +102,7 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
         # The lexical accelerator for the passages it covers (index/retrieval/lexical.py); FTS5 ranks
         # the rest.
         self.impacts: ImpactIndex | None = None
+        self.feeds = FeedRows(self)  # the poller's tables (index/live/)
         if migrations.pending(self.db):
             if self.path == ":memory:":
                 migrations.apply(self.db)
