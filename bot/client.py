@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,7 @@ from . import engine_calls
 from .choices import Cached
 from .errors import NotAdmin
 from .limits import QuestionLimiter
+from .live import LiveNews
 from .settings import BotSettings
 from .views import AnswerMemory, AnswerView, VoteOrder
 
@@ -36,6 +38,7 @@ EXTENSIONS = (
     "bot.cogs.summary",
     "bot.cogs.browse",
     "bot.cogs.admin",
+    "bot.cogs.feeds",
 )
 SYNC_STATE_FILE = "discord_commands.json"
 
@@ -59,6 +62,7 @@ class NewsBot(commands.AutoShardedBot):
         data_dir: Path,
         extensions: tuple[str, ...] = EXTENSIONS,
         intents: discord.Intents | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: the bot only has application commands
@@ -90,12 +94,15 @@ class NewsBot(commands.AutoShardedBot):
         self.admin_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-admin")
         self.titles = Cached(lambda: engine_calls.article_titles(engine))
         self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
+        # Feeds polled in a thread of their own (their clock is the tests' to move), stories posted.
+        self.live = LiveNews(self, now=clock)
 
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         self.add_view(AnswerView())
         await self.sync_commands(force=self.settings.sync_commands)
+        self.live.start()
         # Load the model and the indexes now, in a thread, rather than on the first question.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)
@@ -105,7 +112,13 @@ class NewsBot(commands.AutoShardedBot):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.admin_pool, functools.partial(func, *args, **kwargs))
 
+    def invalidate_choices(self) -> None:
+        """New or removed articles: title and outlet suggestions are read again (any thread may call)."""
+        self.titles.invalidate()
+        self.outlet_names.invalidate()
+
     async def close(self) -> None:
+        await self.live.close()
         await super().close()
         # A write in progress finishes before the entry point closes the engine under it.
         await asyncio.to_thread(self.admin_pool.shutdown, wait=True, cancel_futures=True)

@@ -201,6 +201,11 @@ def _link(title: str, url: str | None) -> str:
     return f"[{_link_text(title)}]({url.replace(')', '%29').replace(' ', '%20')})"
 
 
+def link(title: str, url: str | None) -> str:
+    """A Markdown link to `url` titled `title` (bold text without a URL)."""
+    return _link(title, url)
+
+
 def when(published: str | None) -> str:
     return published or "undated"
 

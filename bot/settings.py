@@ -54,6 +54,11 @@ class BotSettings(BaseSettings):
         6, ge=0, description="Earlier turns of a reply chain or thread used as context."
     )
     progress_interval: float = Field(2.0, gt=0, description="Seconds between /reindex progress edits.")
+    poll: bool = Field(
+        True,
+        description="Poll the feeds inside the bot; set false when `newsbot watch` polls them elsewhere "
+        "(new stories are posted to channels either way).",
+    )
     shard_count: int | None = Field(
         None, ge=1, description="Shards to run; Discord's recommendation if unset."
     )

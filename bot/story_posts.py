@@ -1,9 +1,9 @@
 """Pure rendering of new stories posted to a feed's channel: one embed per story, a few per cycle.
 
 Each embed holds the story's title (linked), its lead sentence quoted verbatim, the outlet and date, and the
-other outlets of that server that carried it. A channel gets at most `PER_CYCLE` stories per cycle; the rest
-become one "and N more" line. Every message says which stories it carries, so the caller marks a story
-posted only once Discord accepted the message that holds it.
+other outlets of that server that carried it. The engine offers at most a few stories per channel per cycle
+(index.live.posts); the rest become one "and N more" line. Every message says which stories it carries,
+so the caller marks a story posted only once Discord accepted the message that holds it.
 """
 
 from __future__ import annotations
@@ -12,21 +12,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .render import Outgoing, build_embeds, pack_messages, when
+import discord
 
-PER_CYCLE = 5  # stories posted to one channel per cycle; more are counted in one "and N more" line
+from .render import Outgoing, build_embeds, pack_messages, when
 
 
 class NewStory(Protocol):
-    """What the engine offers for a new story (index.live's pending post), read by name."""
+    """A new story as the engine offers it (index.live.StoryPost), read by name."""
 
     story_id: str
     title: str
-    source: str | None
+    outlet: str | None
     published: str | None
     lead: str
     url: str | None
-    also: Sequence[str]
+    other_outlets: Sequence[str]
+
+
+class ChannelOffer(Protocol):
+    """One channel's new stories (index.live.ChannelPosts): the first few, and the ids of the rest."""
+
+    posts: Sequence[NewStory]
+    more_ids: Sequence[str]
 
 
 @dataclass
@@ -42,40 +49,33 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}" for line in text.strip().splitlines() or [""])
 
 
-def story_embeds(story: NewStory) -> list:
+def story_embeds(story: NewStory) -> list[discord.Embed]:
     """One story's embed (more only if its text exceeds an embed's limits: split, never cut)."""
-    byline = f"— **{story.source or 'unknown outlet'}**, {when(story.published)}"
+    byline = f"— **{story.outlet or 'unknown outlet'}**, {when(story.published)}"
     body = f"{quoted(story.lead)}\n{byline}" if story.lead.strip() else byline
-    if story.also:
-        body += f"\nAlso carried by {', '.join(story.also)}"
+    if story.other_outlets:
+        body += f"\nAlso carried by {', '.join(story.other_outlets)}"
     return build_embeds(title=story.title, url=story.url, body=body)
 
 
-def more_line(count: int, feed_title: str | None = None) -> str:
-    what = f"new stor{'y' if count == 1 else 'ies'}"
-    where = f" from {feed_title}" if feed_title else ""
-    return f"…and {count} more {what}{where}: `/latest` lists them."
+def more_line(count: int) -> str:
+    return f"…and {count} more new stor{'y' if count == 1 else 'ies'}: `/latest` lists them."
 
 
-def channel_messages(
-    stories: Sequence[NewStory], *, more: int = 0, limit: int = PER_CYCLE
-) -> list[StoryMessage]:
-    """The messages for one channel's new stories: the first `limit` as embeds, the rest (and `more`
-    the engine held back) as one "and N more" line carried by the last message, or a message of its own."""
-    shown, rest = list(stories[:limit]), list(stories[limit:])
+def channel_messages(offer: ChannelOffer) -> list[StoryMessage]:
+    """The messages for one channel's new stories: one per story (the engine caps how many), then the
+    rest as one "and N more" line, carried by the last story's message or sent on its own."""
     result: list[StoryMessage] = []
-    for story in shown:
+    for story in offer.posts:
         parts = pack_messages(story_embeds(story))
-        for i, part in enumerate(parts):
+        for i, part in enumerate(parts):  # the story counts as posted with its last part
             result.append(StoryMessage(part, [story.story_id] if i == len(parts) - 1 else []))
-    extra = len(rest) + more
-    if extra:
-        line = more_line(extra)
-        rest_ids = [s.story_id for s in rest]
+    if offer.more_ids:
+        line = more_line(len(offer.more_ids))
         last = result[-1] if result else None
         if last is not None and last.message.content is None:
             last.message.content = line
-            last.story_ids.extend(rest_ids)
+            last.story_ids.extend(offer.more_ids)
         else:
-            result.append(StoryMessage(Outgoing(content=line), rest_ids))
+            result.append(StoryMessage(Outgoing(content=line), list(offer.more_ids)))
     return result

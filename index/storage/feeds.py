@@ -168,3 +168,17 @@ class FeedRows:
                 "SELECT id, title, url, scope, last_ok FROM feeds ORDER BY last_ok IS NULL, last_ok DESC, id"
             ).fetchall()
         return [{"feed": r[0], "title": r[1], "url": r[2], "scope": r[3], "last_ok": r[4]} for r in rows]
+
+    # -- what the bot reports back --------------------------------------------------------------
+
+    def channel_failed(self, channel_id: int, reason: str, *, stop: bool) -> int:
+        """Note on the feeds posting to a channel why posting failed; `stop`: post there no more."""
+        detach = ", channel_id = NULL" if stop else ""
+        with self.store.write():
+            return self.store.db.execute(
+                f"UPDATE feeds SET last_error = ?{detach} WHERE channel_id = ?", [reason, channel_id]
+            ).rowcount
+
+    def resume_scope(self, scope: str) -> int:
+        with self.store.write():
+            return self.store.db.execute("UPDATE feeds SET paused = 0 WHERE scope = ?", [scope]).rowcount

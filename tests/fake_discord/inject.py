@@ -298,9 +298,9 @@ class EventInjection:
         if self.world.bot_id not in guild.members:
             self.world.add_member(self.world.bot_id, [guild.bot_role_id], guild_id=guild_id)
         await self.hub.wait_identified()
-        await self.hub.dispatch(
-            "GUILD_CREATE", payloads.guild_create_payload(self.world, guild_id), guild_id=guild_id
-        )
+        data = payloads.guild_create_payload(self.world, guild_id)
+        del data["unavailable"]  # absent on a join (False would be a guild coming back from an outage)
+        await self.hub.dispatch("GUILD_CREATE", data, guild_id=guild_id)
 
     async def delete_channel(self, channel_id: int) -> None:
         """A guild channel is deleted: gone from the world (REST answers Unknown Channel), CHANNEL_DELETE."""
