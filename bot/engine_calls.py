@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.answers.freshness import as_of
 from index.engine import Engine
 from index.models import Answer, Article, Hit, Summary
+from index.scopes import OPERATOR
 from index.storage.feedback import QuestionStats
 
 from .errors import UserFacingError
@@ -30,9 +33,36 @@ class Turn:
     text: str
 
 
-def index_info(engine: Engine) -> IndexInfo:
+def index_info(engine: Engine, viewer: str | None = None) -> IndexInfo:
     stats = engine.stats()
-    return IndexInfo(articles=stats.get("articles", 0), updated_at=stats.get("updated_at"))
+    polls = [f["last_ok"] for f in feeds_seen(stats, viewer) if f.get("last_ok")]
+    return IndexInfo(
+        articles=stats.get("articles", 0),
+        updated_at=stats.get("updated_at"),
+        news_as_of=max(polls, default=None),
+    )
+
+
+def sees(viewer: str | None, scope: str) -> bool:
+    """Whether a viewer (None: everything; "operator": DMs; "guild:<id>") sees a scope's news."""
+    return viewer is None or scope in (OPERATOR, viewer)
+
+
+def feeds_seen(stats: dict, viewer: str | None) -> list[dict]:
+    """The feeds of `Engine.stats()` a viewer sees, each with its latest successful check."""
+    return [f for f in stats.get("feeds", []) if sees(viewer, f["scope"])]
+
+
+def _as_of(engine: Engine, info: IndexInfo, question: str) -> IndexInfo:
+    """The footer's info, saying "as of" when the question or the age of the news makes it matter."""
+    newest = engine.articles(limit=1)
+    moment = as_of(
+        question,
+        newest=newest[0].published if newest else None,
+        updated=info.news_as_of or info.updated_at,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return dataclasses.replace(info, as_of=moment)
 
 
 def answer_question(
@@ -42,6 +72,7 @@ def answer_question(
     since: str | None = None,
     sources: Sequence[str] | None = None,
     history: Sequence[Turn] = (),
+    viewer: str | None = None,
 ) -> tuple[Answer, IndexInfo]:
     """Answer a question and log it (for /stats); returns the answer and the footer's index info."""
     from index.answers import answer
@@ -58,7 +89,7 @@ def answer_question(
     engine.feedback.record_question(
         question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
-    return result, index_info(engine)
+    return result, _as_of(engine, index_info(engine, viewer), question)
 
 
 def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
@@ -85,7 +116,8 @@ def summarize_topic(engine: Engine, topic: str, *, days: int | None = None) -> t
 def summarize_period(engine: Engine, days: int) -> tuple[Summary, IndexInfo]:
     from index.answers import summarize_period as summarize
 
-    return summarize(engine, f"{days}d"), index_info(engine)
+    info = index_info(engine)  # the news of the last days: always said as of when
+    return summarize(engine, f"{days}d"), dataclasses.replace(info, as_of=info.news_as_of or info.updated_at)
 
 
 def _days_ago(days: int) -> str:
@@ -126,6 +158,14 @@ def latest_articles(
 
 def outlets(engine: Engine) -> tuple[list[dict], IndexInfo]:
     return engine.sources(), index_info(engine)
+
+
+def sources_overview(engine: Engine, viewer: str | None = None) -> tuple[list[dict], IndexInfo, list[dict]]:
+    """What `/sources` shows: the outlets, the footer's info ("news as of" the latest successful check
+    of a feed the viewer sees) and those feeds, each with its latest successful check."""
+    stats = engine.stats()
+    info = index_info(engine, viewer)
+    return engine.sources(), dataclasses.replace(info, as_of=info.news_as_of), feeds_seen(stats, viewer)
 
 
 def article_titles(engine: Engine) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from .. import engine_calls, render
-from ..parsing import name_choices
+from ..parsing import name_choices, viewer_of
 
 if TYPE_CHECKING:
     from ..client import NewsBot
@@ -62,8 +62,10 @@ class Browse(commands.Cog):
     async def sources(self, interaction: discord.Interaction) -> None:
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
-            outlets, info = await asyncio.to_thread(engine_calls.outlets, self.bot.engine)
-        await self._send(interaction, render.sources_messages(outlets, info))
+            outlets, info, feeds = await asyncio.to_thread(
+                engine_calls.sources_overview, self.bot.engine, viewer_of(interaction)
+            )
+        await self._send(interaction, render.sources_messages(outlets, info, feeds))
 
 
 async def setup(bot: NewsBot) -> None:

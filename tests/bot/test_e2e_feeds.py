@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot import render
 from bot.client import NewsBot
 from index.config import Settings
 from index.engine import Engine
@@ -164,8 +165,17 @@ async def test_admin_adds_a_feed_a_cycle_posts_the_new_story_and_a_question_is_a
         await bot.live.run_cycle()  # the story was marked posted: never offered again
         assert len(posts_to(fake, w.news_desk_id)) == 1
 
-        answer = await command(fake, "ask", {"question": lead}, user_id=w.member_id, channel_id=w.general_id)
+        question = f"What is the latest? {lead}"  # about recent news: the answer says how current it is
+        answer = await command(
+            fake, "ask", {"question": question}, user_id=w.member_id, channel_id=w.general_id
+        )
+        sources = await command(fake, "sources", {}, user_id=w.member_id, channel_id=w.general_id)
     assert new.title in text_of(answer)
+    [feed] = live_feeds.list(live_engine)
+    as_of = f"News as of {render.short_time(feed.last_ok)}"
+    assert answer["embeds"][-1]["footer"]["text"].startswith(as_of)
+    assert f"Local Gazette]({site.url}) — news as of {render.short_time(feed.last_ok)}" in text_of(sources)
+    assert sources["embeds"][-1]["footer"]["text"].startswith(as_of)
     assert_no_pings(fake)
 
 
@@ -205,6 +215,11 @@ async def test_a_server_neither_sees_nor_removes_another_servers_feed(fake, live
 
         mine = await command(fake, "feeds list", {}, user_id=w.admin_id, channel_id=w.general_id)
         assert "Local Gazette" in text_of(mine) and "✅ ok" in text_of(mine)
+        theirs = await command(fake, "sources", {}, user_id=other.member_id, channel_id=other.general_id)
+        assert "Feeds followed" not in text_of(theirs)
+        assert "Local Gazette" not in text_of(theirs)  # nor its articles' outlet
+        ours = await command(fake, "sources", {}, user_id=w.member_id, channel_id=w.general_id)
+        assert "Feeds followed" in text_of(ours)
 
 
 async def test_a_member_is_refused_every_admin_command_and_nothing_changes(fake, live_engine, clock, site):
