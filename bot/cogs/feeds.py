@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -26,7 +27,7 @@ from ..client import admin_check, may_administer
 from ..errors import UserFacingError
 from ..live import missing_permissions, permission_names
 from ..parsing import interval_text, parse_interval
-from ..skips import FETCH_FAILED, member_reason
+from ..skips import FETCH_FAILED, tells_network
 
 if TYPE_CHECKING:
     from ..client import NewsBot
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
 CHOICE_TEXT = 100
+_URL = re.compile(r"https?://[^\s)>]+")  # the addresses an admin gave (their own words), not the network's
 
 
 async def is_operator(interaction: discord.Interaction) -> bool:
@@ -47,14 +49,12 @@ async def is_operator(interaction: discord.Interaction) -> bool:
 
 
 def safe_reason(reason: str, *, operator: bool) -> str:
-    """A fetch failure's reason as the asker may read it: in full for operators (their machine), else
-    only what happened (the address rules and the network stay the operator's business)."""
-    if operator:
+    """A feed's failure as the asker may read it: in full for operators (their machine); for a server's
+    admins, a failure that says anything about the network (a status, a refusal, an address beyond the
+    URLs they gave) is only "could not be fetched", as `/ingest` says it (bot/skips.py)."""
+    if operator or not tells_network(_URL.sub("", reason)):
         return reason
-    from index.models import Skipped
-
-    shown = member_reason(Skipped(source="", reason=reason))
-    return f"the feed {FETCH_FAILED}" if shown == FETCH_FAILED else shown
+    return f"the feed {FETCH_FAILED}"
 
 
 def feed_name(feed: Feed) -> str:
