@@ -24,7 +24,7 @@ LAYERS = [
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion
     ("index.embedding",),  # the model and the passages it embeds
     ("index.storage",),  # SQLite, the source of truth
-    ("index.sources", "index.models", "index.text", "index.words", "index.runtime"),
+    ("index.sources", "index.models", "index.text", "index.words", "index.runtime", "index.scopes"),
 ]
 
 
