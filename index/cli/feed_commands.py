@@ -14,9 +14,9 @@ import typer
 from ..live import CycleReport, Feed, FeedError, Poller
 from ..live import feeds as live_feeds
 from ..live.schedule import DEFAULT_INTERVAL, parse_interval
+from ..scopes import OPERATOR
 from .common import AsJson, DataDir, emit, open_engine, printable
 
-OPERATOR = "operator"
 feeds_app = typer.Typer(help="Feeds polled on a schedule (the operator's: every server sees them).")
 
 

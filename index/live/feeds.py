@@ -11,6 +11,7 @@ from contextlib import nullcontext
 
 from ..engine import Engine
 from ..models import ArticleDraft
+from ..scopes import parse_scope
 from ..sources.feeds import parse_feed
 from ..sources.fetch import Fetcher
 from ..storage.feeds import FeedExists
@@ -20,7 +21,6 @@ from .poller import Poller, fetcher_for
 from .records import Feed, FeedError, Preview, PreviewEntry
 
 PREVIEW_ENTRIES = 5
-_SCOPE = re.compile(r"operator|guild:[1-9][0-9]{0,19}")
 
 
 def add(
@@ -108,9 +108,10 @@ def pause_scope(engine: Engine, scope: str) -> int:
 
 
 def check_scope(scope: str) -> str:
-    if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
-        raise FeedError(f"bad scope {scope!r}: 'operator' or 'guild:<server id>'")
-    return scope
+    try:
+        return parse_scope(scope)
+    except ValueError as error:
+        raise FeedError(f"bad scope: {error}") from None
 
 
 def _feed_in_scope(engine: Engine, feed_id: int, scope: str | None) -> Feed:

@@ -94,6 +94,10 @@ class Poller:
         self._fetcher = fetcher
         self._rng = rng or random.Random()
         self._cycle = threading.Lock()
+        # Requests wait on the network, a few at once; reading and ingesting feeds is CPU work in
+        # Python, one feed at a time: each thread that wants the interpreter makes the bot's event
+        # loop wait longer for its turn (benchmarks/poll.py measures that stall).
+        self._working = threading.Lock()
 
     # -- cycles ---------------------------------------------------------------------------------
 
@@ -187,9 +191,13 @@ class Poller:
             self._succeeded(feed, started, page, title=None, new=False)
             return report
         try:
-            title, added, updated = self._ingest(feed, page, fetcher)
+            with self._working:  # see __init__
+                title, added, updated = self._ingest(feed, page, fetcher)
         except _NotAFeed as problem:
             return self._failed(feed, report, started, str(problem), None)
+        except Exception as error:  # one feed's trouble (a full disk, say) never ends the cycle
+            log.exception("feed %s (%s): could not be ingested", feed.id, feed.url)
+            return self._failed(feed, report, started, f"could not be ingested ({error})", None)
         report.new_articles, report.updated_articles = added, updated
         self._succeeded(feed, started, page, title=title, new=added > 0)
         return report

@@ -137,6 +137,24 @@ def m008_change_log(db: Database) -> None:
 
 
 @migrations()
+def m009_article_claims(db: Database) -> None:
+    """Who brought each article: one row per (article, scope, way it came). A story's main article
+    carries the claims of every scope that brought the story (its own or a near-duplicate copy); a
+    copy carries those of the scopes that brought that copy (which outlets a viewer is told about).
+    Articles stored before this migration were the operator's, added by hand."""
+    db.execute(
+        "CREATE TABLE article_claims (article_id TEXT NOT NULL, scope TEXT NOT NULL, via TEXT NOT NULL, "
+        "claimed_at TEXT NOT NULL, PRIMARY KEY (article_id, scope, via)) WITHOUT ROWID"
+    )
+    # The servers' own news is looked up by scope (a small part of a large store).
+    db.execute("CREATE INDEX idx_claims_scope ON article_claims(scope, article_id)")
+    db.execute(
+        "INSERT INTO article_claims (article_id, scope, via, claimed_at) "
+        "SELECT id, 'operator', 'manual', coalesce(ingested_at, '') FROM articles"
+    )
+
+
+@migrations()
 def m010_feeds(db: Database) -> None:
     """Feeds the poller follows (index/live/), what it saw in each, and the stories posted to channels.
 

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from ..scopes import OPERATOR
 from .articles import Articles
 from .changes import ChangeLog
+from .claims import GUILDS, Claims
 from .embeddings import EmbeddingCache
 from .feeds import FeedRows
 from .folder_lock import folder_lock
@@ -85,7 +87,7 @@ def _not_ours(path: Path | str, tables: set[str]) -> str:
     return f"{path} is another program's SQLite database (tables: {shown}), not newsbot's: use another folder"
 
 
-class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
+class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
     """One connection guarded by a lock; each base class holds the SQL of one part of the schema."""
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
@@ -97,6 +99,7 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
         self.db = Database(conn)
         self.lock = threading.RLock()
         self._writing = 0  # depth of nested `write()` blocks on this connection
+        self._generation = 0  # commits by this connection (PRAGMA data_version counts the others')
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
         self._tokens = Tokenizer()
         # The lexical accelerator for the passages it covers (index/retrieval/lexical.py); FTS5 ranks
@@ -134,6 +137,7 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
                 raise
             else:
                 self.db.execute("COMMIT")
+                self._generation += 1
             finally:
                 self._writing = 0
 
@@ -173,11 +177,16 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
                 "chunks": one("SELECT count(*) FROM chunks").fetchone()[0],
             }
 
-    def sources(self) -> list[dict]:
-        """Outlets with their article counts and newest article date, largest first.
+    def sources(self, viewer: str | None = None) -> list[dict]:
+        """Outlets with their article counts and newest article date, largest first (of the stories
+        `viewer` may see: index/scopes.py).
 
         Every search asks for the outlet names (to spot them in the question), so the answer is kept
-        until the next write instead of grouping all articles per query."""
+        until the next write instead of grouping all articles per query. For a viewer, the operator's
+        outlets (all but the servers' own stories) are grouped once per commit and the viewer's own
+        stories (few) added to them."""
+        if viewer is not None:
+            return self._viewer_sources(viewer)
         with self.lock:
             if self._sources is None:
                 rows = self.db.execute(
@@ -186,3 +195,35 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
                 ).fetchall()
                 self._sources = [{"source": r[0], "articles": r[1], "newest": r[2]} for r in rows]
             return [dict(row) for row in self._sources]
+
+    def _viewer_sources(self, viewer: str) -> list[dict]:
+        key = self._visibility_key()
+        with self.lock:
+            cached = getattr(self, "_operator_sources", None)
+            if cached is None or cached[0] != key:
+                rows = self.db.execute(
+                    "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
+                    f"WHERE duplicate_of IS NULL AND id NOT IN ({SERVERS_OWN}) GROUP BY 1",
+                    [*GUILDS, OPERATOR],
+                ).fetchall()
+                cached = self._operator_sources = (key, rows)
+            merged = {name: [count, newest] for name, count, newest in cached[1]}
+            if viewer != OPERATOR:
+                own = self.db.execute(
+                    "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
+                    f"WHERE duplicate_of IS NULL AND id IN ({SERVERS_OWN} AND c.scope = ?) GROUP BY 1",
+                    [*GUILDS, OPERATOR, viewer],
+                ).fetchall()
+                for name, count, newest in own:
+                    was = merged.setdefault(name, [0, None])
+                    was[0] += count
+                    was[1] = max(filter(None, (was[1], newest)), default=None)
+        ordered = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))
+        return [{"source": name, "articles": count, "newest": newest} for name, (count, newest) in ordered]
+
+
+# The servers' own stories (claimed by no operator), as a subquery binding (*GUILDS, OPERATOR).
+SERVERS_OWN = (
+    "SELECT c.article_id FROM article_claims c WHERE c.scope >= ? AND c.scope < ? AND NOT EXISTS "
+    "(SELECT 1 FROM article_claims o WHERE o.article_id = c.article_id AND o.scope = ?)"
+)
