@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from index.answers.freshness import as_of
 from index.engine import Engine
 from index.models import Answer, Article, Hit, Summary
-from index.scopes import OPERATOR
+from index.scopes import visible_scopes
 from index.storage.feedback import QuestionStats
 
 from .errors import UserFacingError
@@ -43,19 +43,15 @@ def index_info(engine: Engine, viewer: str | None = None) -> IndexInfo:
     )
 
 
-def sees(viewer: str | None, scope: str) -> bool:
-    """Whether a viewer (None: everything; "operator": DMs; "guild:<id>") sees a scope's news."""
-    return viewer is None or scope in (OPERATOR, viewer)
-
-
 def feeds_seen(stats: dict, viewer: str | None) -> list[dict]:
     """The feeds of `Engine.stats()` a viewer sees, each with its latest successful check."""
-    return [f for f in stats.get("feeds", []) if sees(viewer, f["scope"])]
+    scopes = visible_scopes(viewer)
+    return [f for f in stats.get("feeds", []) if scopes is None or f["scope"] in scopes]
 
 
-def _as_of(engine: Engine, info: IndexInfo, question: str) -> IndexInfo:
+def _as_of(engine: Engine, info: IndexInfo, question: str, viewer: str | None) -> IndexInfo:
     """The footer's info, saying "as of" when the question or the age of the news makes it matter."""
-    newest = engine.articles(limit=1)
+    newest = engine.articles(limit=1, viewer=viewer)
     moment = as_of(
         question,
         newest=newest[0].published if newest else None,
@@ -84,12 +80,13 @@ def answer_question(
         since=since,
         sources=list(sources) if sources else None,
         history=_history(history),
+        viewer=viewer,
     )
     latency_ms = (time.perf_counter() - started) * 1000
     engine.feedback.record_question(
         question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
-    return result, _as_of(engine, index_info(engine, viewer), question)
+    return result, _as_of(engine, index_info(engine, viewer), question, viewer)
 
 
 def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
@@ -165,7 +162,8 @@ def sources_overview(engine: Engine, viewer: str | None = None) -> tuple[list[di
     of a feed the viewer sees) and those feeds, each with its latest successful check."""
     stats = engine.stats()
     info = index_info(engine, viewer)
-    return engine.sources(), dataclasses.replace(info, as_of=info.news_as_of), feeds_seen(stats, viewer)
+    outlets = engine.sources(viewer=viewer)
+    return outlets, dataclasses.replace(info, as_of=info.news_as_of), feeds_seen(stats, viewer)
 
 
 def article_titles(engine: Engine) -> list[tuple[str, str]]:

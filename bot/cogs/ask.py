@@ -14,7 +14,7 @@ from discord.ext import commands
 from .. import engine_calls, render
 from ..engine_calls import Turn
 from ..errors import APOLOGY, message_for
-from ..parsing import name_choices, parse_since, strip_mentions
+from ..parsing import name_choices, parse_since, strip_mentions, viewer_of
 from ..views import AnswerView, AskedQuestion
 
 if TYPE_CHECKING:
@@ -180,7 +180,12 @@ class Ask(commands.Cog):
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True, ephemeral=private)
             answer, info = await asyncio.to_thread(
-                engine_calls.answer_question, self.bot.engine, question, since=since_date, sources=sources
+                engine_calls.answer_question,
+                self.bot.engine,
+                question,
+                since=since_date,
+                sources=sources,
+                viewer=viewer_of(interaction),
             )
         asked = AskedQuestion(answer.question, since_date, sources, _cited(answer))
         await self.follow_up(interaction, render.answer_messages(answer, info), asked, ephemeral=private)

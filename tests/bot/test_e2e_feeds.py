@@ -215,11 +215,28 @@ async def test_a_server_neither_sees_nor_removes_another_servers_feed(fake, live
 
         mine = await command(fake, "feeds list", {}, user_id=w.admin_id, channel_id=w.general_id)
         assert "Local Gazette" in text_of(mine) and "✅ ok" in text_of(mine)
+        asked = {"question": story(2).body.split(". ")[0]}
+        theirs = await command(fake, "ask", asked, user_id=other.member_id, channel_id=other.general_id)
+        assert story(2).title not in text_of(theirs)  # the other server's article is not theirs to read
+        ours = await command(fake, "ask", asked, user_id=w.member_id, channel_id=w.general_id)
+        assert story(2).title in text_of(ours)
         theirs = await command(fake, "sources", {}, user_id=other.member_id, channel_id=other.general_id)
-        assert "Feeds followed" not in text_of(theirs)
+        assert not any(f["name"] == "Feeds followed" for e in theirs["embeds"] for f in e.get("fields", []))
         assert "Local Gazette" not in text_of(theirs)  # nor its articles' outlet
         ours = await command(fake, "sources", {}, user_id=w.member_id, channel_id=w.general_id)
-        assert "Feeds followed" in text_of(ours)
+        assert f"[Local Gazette]({site.url}) — news as of" in text_of(ours)
+
+        typing = await fake.send_autocomplete(
+            "feeds remove", {"feed": "gazette"}, "feed", user_id=w.admin_id, channel_id=w.general_id
+        )
+        await typing.wait_acknowledged()
+        [choice] = typing.autocomplete_choices
+        assert choice["name"] == f"#{feed.id} Local Gazette"
+        removed = await command(
+            fake, "feeds remove", {"feed": choice["value"]}, user_id=w.admin_id, channel_id=w.general_id
+        )
+        assert "3 articles only it brought removed" in text_of(removed)
+    assert live_feeds.list(live_engine) == [] and live_engine.stats()["articles"] == 20
 
 
 async def test_a_member_is_refused_every_admin_command_and_nothing_changes(fake, live_engine, clock, site):
