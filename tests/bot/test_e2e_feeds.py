@@ -56,7 +56,7 @@ def live_engine(hash_news_template: Path, tmp_path: Path, hash_embedder_slow) ->
     """The small hash-embedded store, allowed to fetch from 127.0.0.1 (NEWSBOT_FETCH_ALLOW)."""
     data = tmp_path / "data"
     shutil.copytree(hash_news_template, data)
-    settings = Settings(data_dir=data, _env_file=None, fetch_allow="127.0.0.1", fetch_timeout=2.0)
+    settings = Settings(data_dir=data, _env_file=None, fetch_allow="127.0.0.1", fetch_timeout=6.0)
     with Engine(settings, embedder=hash_embedder_slow) as eng:
         yield eng
 
@@ -435,11 +435,17 @@ async def test_slow_feed_does_not_block_the_event_loop(fake, live_engine, clock,
     w = fake.world
     async with live_bot(fake, live_engine, clock) as bot:
         await add_with_channel(fake, site, w.news_desk_id)
-        site.fail = Response(b"", status=200, delay=1.5)
+        site.fail = Response(b"", status=200, delay=4.0)
         clock.advance(schedule.DEFAULT_INTERVAL * 1.11)
+        requested = len(site.server.requests)
         cycle = asyncio.create_task(bot.live.run_cycle())
-        await asyncio.sleep(0.2)
+        for _ in range(500):  # until the cycle is waiting for the slow feed
+            if len(site.server.requests) > requested:
+                break
+            await asyncio.sleep(0.01)
         rec = await fake.send_slash_command("sources", {}, user_id=w.member_id)
-        assert await rec.wait_acknowledged() < 1.0
-        assert not cycle.done()
-        await cycle
+        await rec.wait_acknowledged()
+        await fake.wait_for_bot_message(w.general_id, timeout=10)
+        assert not cycle.done()  # answered while the cycle was still waiting for the feed
+        report = await cycle
+    assert report.errors and report.feeds_checked == 1
