@@ -30,9 +30,14 @@ class Turn:
     text: str
 
 
-def index_info(engine: Engine) -> IndexInfo:
+def index_info(engine: Engine, viewer: str | None = None) -> IndexInfo:
+    """The footer's figures: the articles `viewer` sees (a server is not told how much news other
+    servers brought) and when the news was last updated."""
     stats = engine.stats()
-    return IndexInfo(articles=stats.get("articles", 0), updated_at=stats.get("updated_at"))
+    articles = stats.get("articles", 0)
+    if viewer is not None:
+        articles = sum(row["articles"] for row in engine.sources(viewer=viewer))
+    return IndexInfo(articles=articles, updated_at=stats.get("updated_at"))
 
 
 def answer_question(
@@ -42,6 +47,7 @@ def answer_question(
     since: str | None = None,
     sources: Sequence[str] | None = None,
     history: Sequence[Turn] = (),
+    viewer: str | None = None,
 ) -> tuple[Answer, IndexInfo]:
     """Answer a question and log it (for /stats); returns the answer and the footer's index info."""
     from index.answers import answer
@@ -53,12 +59,13 @@ def answer_question(
         since=since,
         sources=list(sources) if sources else None,
         history=_history(history),
+        viewer=viewer,
     )
     latency_ms = (time.perf_counter() - started) * 1000
     engine.feedback.record_question(
         question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
-    return result, index_info(engine)
+    return result, index_info(engine, viewer)
 
 
 def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
@@ -66,26 +73,30 @@ def _history(turns: Sequence[Turn]) -> tuple[str, ...]:
     return tuple(t.text for t in turns if t.role == "user")
 
 
-def summarize_article(engine: Engine, article_id: str, points: int = 3) -> tuple[Summary, IndexInfo]:
+def summarize_article(
+    engine: Engine, article_id: str, points: int = 3, *, viewer: str | None = None
+) -> tuple[Summary, IndexInfo]:
     from index.answers import summarize_article as summarize
 
-    summary = summarize(engine, article_id, max_points=points)
+    summary = summarize(engine, article_id, max_points=points, viewer=viewer)
     if summary is None:
         raise UserFacingError("That article is no longer held.")
-    return summary, index_info(engine)
+    return summary, index_info(engine, viewer)
 
 
-def summarize_topic(engine: Engine, topic: str, *, days: int | None = None) -> tuple[Summary, IndexInfo]:
+def summarize_topic(
+    engine: Engine, topic: str, *, days: int | None = None, viewer: str | None = None
+) -> tuple[Summary, IndexInfo]:
     from index.answers import summarize_topic as summarize
 
     since = _days_ago(days) if days else None
-    return summarize(engine, topic, since=since), index_info(engine)
+    return summarize(engine, topic, since=since, viewer=viewer), index_info(engine, viewer)
 
 
-def summarize_period(engine: Engine, days: int) -> tuple[Summary, IndexInfo]:
+def summarize_period(engine: Engine, days: int, *, viewer: str | None = None) -> tuple[Summary, IndexInfo]:
     from index.answers import summarize_period as summarize
 
-    return summarize(engine, f"{days}d"), index_info(engine)
+    return summarize(engine, f"{days}d", viewer=viewer), index_info(engine, viewer)
 
 
 def _days_ago(days: int) -> str:
@@ -100,37 +111,46 @@ def more_sources(
     since: str | None = None,
     sources: Sequence[str] | None = None,
     count: int = 5,
+    viewer: str | None = None,
 ) -> tuple[list[Hit], IndexInfo]:
     """The next articles for a question, skipping those already cited (`shown` article ids)."""
-    hits = engine.search(question, k=count + len(shown) + 5, since=since, sources=sources)
+    hits = engine.search(question, k=count + len(shown) + 5, since=since, sources=sources, viewer=viewer)
     fresh = [h for h in hits if h.article_id not in set(shown)]
-    return fresh[:count], index_info(engine)
+    return fresh[:count], index_info(engine, viewer)
 
 
-def search_articles(engine: Engine, query: str, *, count: int = 10) -> tuple[list[Hit], IndexInfo]:
+def search_articles(
+    engine: Engine, query: str, *, count: int = 10, viewer: str | None = None
+) -> tuple[list[Hit], IndexInfo]:
     """Matching articles (one best passage each), best first."""
     seen: set[str] = set()
     found = []
-    for hit in engine.search(query, k=count * 3):
+    for hit in engine.search(query, k=count * 3, viewer=viewer):
         if hit.article_id not in seen:
             seen.add(hit.article_id)
             found.append(hit)
-    return found[:count], index_info(engine)
+    return found[:count], index_info(engine, viewer)
 
 
 def latest_articles(
-    engine: Engine, *, source: str | None = None, count: int = 10
+    engine: Engine, *, source: str | None = None, count: int = 10, viewer: str | None = None
 ) -> tuple[list[Article], IndexInfo]:
-    return engine.articles(sources=[source] if source else None, limit=count), index_info(engine)
+    found = engine.articles(sources=[source] if source else None, limit=count, viewer=viewer)
+    return found, index_info(engine, viewer)
 
 
-def outlets(engine: Engine) -> tuple[list[dict], IndexInfo]:
-    return engine.sources(), index_info(engine)
+def outlets(engine: Engine, *, viewer: str | None = None) -> tuple[list[dict], IndexInfo]:
+    return engine.sources(viewer=viewer), index_info(engine, viewer)
 
 
-def article_titles(engine: Engine) -> list[tuple[str, str]]:
-    """(id, title) of every article, newest first: what title autocomplete searches."""
-    return [(a.id, a.title) for a in engine.articles()]
+def article_titles(engine: Engine, viewer: str | None = None) -> list[tuple[str, str]]:
+    """(id, title) of every article `viewer` sees, newest first: what title autocomplete searches."""
+    return [(a.id, a.title) for a in engine.articles(viewer=viewer)]
+
+
+def removable_titles(engine: Engine, scope: str | None) -> list[tuple[str, str]]:
+    """(id, title) of the articles `scope` may remove (None: an operator, every article)."""
+    return engine.claimed(scope)
 
 
 def stats(engine: Engine) -> tuple[dict, QuestionStats, tuple[int, int]]:

@@ -234,12 +234,15 @@ class GatewayHub:
         ready = payloads.ready_payload(
             world, session_id=session.session_id, resume_url=self.resume_url, shard=shard
         )
-        if not session.owns_guild(world.guild_id):
-            ready["guilds"] = []
+        ready["guilds"] = [g for g in ready["guilds"] if session.owns_guild(int(g["id"]))]
         await conn.dispatch(session, "READY", ready)
         if session.owns_guild(world.guild_id) and intents & GUILDS:
             guild = payloads.guild_create_payload(world, all_members=bool(intents & GUILD_PRESENCES))
             await conn.dispatch(session, "GUILD_CREATE", guild)
+        for other in world.other_guilds.values():
+            if session.owns_guild(other.guild_id) and intents & GUILDS:
+                guild = payloads.other_guild_create_payload(world, other)
+                await conn.dispatch(session, "GUILD_CREATE", guild)
         self._identified.set()
 
     async def resume(self, conn: GatewayConnection, d: Payload) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .ids import iso, snowflake_time
-from .world import ALL_PERMISSIONS, Payload, World
+from .world import ALL_PERMISSIONS, OtherGuild, Payload, World
 
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -90,11 +90,36 @@ def guild_create_payload(world: World, *, all_members: bool = False) -> Payload:
     }
 
 
+def other_guild_create_payload(world: World, guild: OtherGuild) -> Payload:
+    """``GUILD_CREATE`` of a further guild (`World.add_guild`), members limited to the bot."""
+    bot = dict(guild.members[world.bot_id]) | {"user": world.user(world.bot_id)}
+    return guild_payload(world) | {
+        "id": str(guild.guild_id),
+        "name": guild.name,
+        "owner_id": str(guild.admin_id),
+        "system_channel_id": str(guild.channel_id),
+        "roles": sorted(guild.roles.values(), key=lambda r: r["position"]),
+        "unavailable": False,
+        "large": False,
+        "member_count": len(guild.members),
+        "joined_at": bot["joined_at"],
+        "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in guild.channels.values()],
+        "threads": [],
+        "members": [bot],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+        "lazy": True,
+    }
+
+
 def ready_payload(world: World, *, session_id: str, resume_url: str, shard: list[int] | None) -> Payload:
     data: Payload = {
         "v": 10,
         "user": world.user(world.bot_id) | {"verified": True, "mfa_enabled": False, "email": None},
-        "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+        "guilds": [{"id": str(g), "unavailable": True} for g in (world.guild_id, *world.other_guilds)],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,

@@ -1,4 +1,6 @@
-"""The seeded state of the fake Discord: one guild with roles, channels, a thread and members.
+"""The seeded state of the fake Discord: one guild with roles, channels, a thread and members, and
+optionally more, plainer guilds (`World.add_guild`: an admin, a member and a channel each), for bots
+that serve several servers.
 
 Everything is stored in Discord's JSON shapes (ids as strings), so REST and gateway payloads can
 be cut straight from it. Tests reach the seeded ids through attributes (``world.general_id``,
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass, field
 from typing import Any
 
 from .ids import iso, snowflake_at
@@ -102,6 +105,30 @@ def overwrite(target_id: int, *, role: bool = True, allow: int = 0, deny: int = 
     return {"id": str(target_id), "type": 0 if role else 1, "allow": str(int(allow)), "deny": str(int(deny))}
 
 
+@dataclass
+class OtherGuild:
+    """A further guild (`World.add_guild`): its admin, its member and one text channel."""
+
+    guild_id: int
+    name: str
+    admin_id: int
+    member_id: int
+    channel_id: int
+    admin_role_id: int
+    roles: dict[int, Payload] = field(default_factory=dict)
+    members: dict[int, Payload] = field(default_factory=dict)
+    channels: dict[int, Payload] = field(default_factory=dict)
+
+    def permissions(self, user_id: int) -> int:
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
+        perms = int(self.roles[self.guild_id]["permissions"])
+        for role_id in member["roles"]:
+            perms |= int(self.roles[int(role_id)]["permissions"])
+        return ALL_PERMISSIONS if perms & Perm.ADMINISTRATOR else perms
+
+
 class World:
     """One seeded guild plus DMs. Mutate it before the bot connects to change the seed."""
 
@@ -125,6 +152,7 @@ class World:
         self.channels: dict[int, Payload] = {}  # guild channels, categories included
         self.threads: dict[int, Payload] = {}
         self.dm_channels: dict[int, Payload] = {}  # channel id -> DM channel
+        self.other_guilds: dict[int, OtherGuild] = {}  # further guilds the bot is in (add_guild)
 
         self.add_user(self.bot_id, "newsbot", bot=True)
         self.add_user(self.owner_id, "olivia")
@@ -158,6 +186,43 @@ class World:
         self.add_thread(self.thread_id, self.general_id, "breaking-news", owner_id=self.admin_id)
 
     # -- building ---------------------------------------------------------------------------------
+    def add_guild(self, name: str) -> OtherGuild:
+        """Another guild the bot is in: @everyone, an Admin role (Manage Server), the bot, an admin
+        user, a member user and a #general channel. Call before the bot connects."""
+        ids = [self.next_seed_id() for _ in range(6)]
+        guild_id, admin_id, member_id, channel_id, admin_role_id, bot_role_id = ids
+        guild = OtherGuild(guild_id, name, admin_id, member_id, channel_id, admin_role_id)
+        guild.roles[guild_id] = role_payload(guild_id, "@everyone", EVERYONE_PERMS, 0)
+        guild.roles[admin_role_id] = role_payload(admin_role_id, "Admin", ADMIN_PERMS, 2)
+        guild.roles[bot_role_id] = role_payload(
+            bot_role_id, "NewsBot", BOT_PERMS, 1, managed=True, tags={"bot_id": str(self.bot_id)}
+        )
+        self.add_user(admin_id, f"{name.lower()}-admin")
+        self.add_user(member_id, f"{name.lower()}-member")
+        for user_id, roles in ((self.bot_id, [bot_role_id]), (admin_id, [admin_role_id]), (member_id, [])):
+            guild.members[user_id] = self._member(roles)
+        guild.channels[channel_id] = {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(guild_id),
+            "name": "general",
+            "position": 0,
+            "permission_overwrites": [],
+            "parent_id": None,
+            "flags": 0,
+            "topic": None,
+            "nsfw": False,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "default_auto_archive_duration": 1440,
+        }
+        self.other_guilds[guild_id] = guild
+        return guild
+
+    def guild_for_channel(self, channel_id: int) -> OtherGuild | None:
+        """The further guild holding this channel, if any."""
+        return next((g for g in self.other_guilds.values() if channel_id in g.channels), None)
+
     def next_seed_id(self) -> int:
         """A fresh id for extra seeded objects (stable across runs)."""
         return next(self._seed_iter)
@@ -167,7 +232,12 @@ class World:
         return self.users[user_id]
 
     def add_member(self, user_id: int, role_ids: list[int], *, nick: str | None = None) -> Payload:
-        self.members[user_id] = {
+        self.members[user_id] = self._member(role_ids, nick=nick)
+        return self.members[user_id]
+
+    @staticmethod
+    def _member(role_ids: list[int], *, nick: str | None = None) -> Payload:
+        return {
             "roles": [str(r) for r in role_ids],
             "nick": nick,
             "avatar": None,
@@ -180,7 +250,6 @@ class World:
             "pending": False,
             "communication_disabled_until": None,
         }
-        return self.members[user_id]
 
     def add_channel(
         self,
@@ -250,8 +319,12 @@ class World:
 
     # -- lookups ----------------------------------------------------------------------------------
     def channel(self, channel_id: int) -> Payload | None:
+        other = self.guild_for_channel(channel_id)
         return (
-            self.channels.get(channel_id) or self.threads.get(channel_id) or self.dm_channels.get(channel_id)
+            self.channels.get(channel_id)
+            or self.threads.get(channel_id)
+            or self.dm_channels.get(channel_id)
+            or (other.channels[channel_id] if other else None)
         )
 
     def channel_id(self, name: str) -> int:
@@ -267,6 +340,8 @@ class World:
             return self.guild_id
         if channel_id in self.dm_channels:
             return None
+        if (other := self.guild_for_channel(channel_id)) is not None:
+            return other.guild_id
         raise KeyError(f"unknown channel {channel_id}")
 
     def user(self, user_id: int) -> Payload:
@@ -279,7 +354,8 @@ class World:
         self, user_id: int, *, with_user: bool = True, channel_id: int | None = None
     ) -> Payload:
         """Member JSON; ``channel_id`` adds the ``permissions`` string interactions carry."""
-        data = dict(self.members[user_id])
+        other = self.guild_for_channel(channel_id) if channel_id is not None else None
+        data = dict(other.members[user_id] if other else self.members[user_id])
         if with_user:
             data["user"] = self.user(user_id)
         if channel_id is not None:
@@ -303,6 +379,8 @@ class World:
 
     def permissions(self, user_id: int, channel_id: int | None = None) -> int:
         """Discord's permission algorithm: base permissions, then channel overwrites."""
+        if channel_id is not None and (other := self.guild_for_channel(channel_id)) is not None:
+            return other.permissions(user_id)  # (further guilds have no overwrites)
         perms = self.base_permissions(user_id)
         if channel_id is None or perms == ALL_PERMISSIONS:
             return perms
