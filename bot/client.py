@@ -20,10 +20,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from index.engine import Engine
+from index.scopes import OPERATOR, guild_scope
 
 from . import engine_calls
-from .choices import Cached
-from .errors import NotAdmin
+from .choices import CachedBy
+from .errors import NotAdmin, NotOperator
 from .limits import QuestionLimiter
 from .live import LiveNews
 from .settings import BotSettings
@@ -92,10 +93,19 @@ class NewsBot(commands.AutoShardedBot):
         # Ingests and reindexes run here, never in asyncio's default pool that answering uses: a slow
         # fetch or a long reindex cannot take the threads questions need.
         self.admin_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-admin")
-        self.titles = Cached(lambda: engine_calls.article_titles(engine))
-        self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
+        # Per viewer (index/scopes.py): a server's suggestions never name another server's news.
+        self.titles = CachedBy(lambda viewer: engine_calls.article_titles(engine, viewer))
+        self.outlet_names = CachedBy(
+            lambda viewer: [o["source"] for o in engine_calls.outlets(engine, viewer=viewer)[0]]
+        )
+        self.removable = CachedBy(lambda scope: engine_calls.removable_titles(engine, scope))
         # Feeds polled in a thread of their own (their clock is the tests' to move), stories posted.
         self.live = LiveNews(self, now=clock)
+
+    def invalidate_choices(self) -> None:
+        """After a write: titles, outlets and removable articles are read again (any thread may call)."""
+        for cache in (self.titles, self.outlet_names, self.removable):
+            cache.invalidate()
 
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:
@@ -111,11 +121,6 @@ class NewsBot(commands.AutoShardedBot):
         """Run a slow engine write (ingest, reindex, remove) in the admin pool."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.admin_pool, functools.partial(func, *args, **kwargs))
-
-    def invalidate_choices(self) -> None:
-        """New or removed articles: title and outlet suggestions are read again (any thread may call)."""
-        self.titles.invalidate()
-        self.outlet_names.invalidate()
 
     async def close(self) -> None:
         await self.live.close()
@@ -215,3 +220,47 @@ def admin_check(interaction: discord.Interaction) -> bool:
 
 
 admin_only = app_commands.check(admin_check)
+
+
+# -- whose news: viewers, scopes and operators (index/scopes.py) ------------------------------------
+
+
+async def is_operator(interaction: discord.Interaction) -> bool:
+    """The bot's operators: its owner (the application's owner or team members), and the admins of
+    the servers in NEWSBOT_HOME_GUILD_IDS; with that unset and the bot in one server, that server's
+    admins (a self-hosted bot works as it did before servers had news of their own)."""
+    bot = interaction.client
+    assert isinstance(bot, NewsBot)
+    if await bot.is_owner(interaction.user):  # (discord.py reads the application info once)
+        return True
+    if interaction.guild_id is None or not may_administer(interaction):
+        return False
+    homes = bot.settings.home_guild_ids
+    if homes:
+        return interaction.guild_id in homes
+    return len(bot.guilds) == 1 and bot.guilds[0].id == interaction.guild_id
+
+
+async def write_scope(interaction: discord.Interaction) -> str:
+    """The scope an admin's /ingest adds to: the operator's news for operators, else the server's."""
+    if await is_operator(interaction):
+        return OPERATOR
+    assert interaction.guild_id is not None  # admin commands are guild only
+    return guild_scope(interaction.guild_id)
+
+
+async def remove_scope(interaction: discord.Interaction) -> str | None:
+    """Whose articles an admin may remove: every one for operators (None), else the server's own."""
+    return None if await is_operator(interaction) else guild_scope(interaction.guild_id or 0)
+
+
+async def operator_check(interaction: discord.Interaction) -> bool:
+    """app_commands check for operations on everything: NotAdmin for members, NotOperator for the
+    admins of other servers."""
+    admin_check(interaction)
+    if not await is_operator(interaction):
+        raise NotOperator()
+    return True
+
+
+operator_only = app_commands.check(operator_check)

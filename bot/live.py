@@ -79,11 +79,12 @@ class LiveNews:
         self._poster = asyncio.create_task(self._post_loop(), name="newsbot-poster")
 
     def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
-        def cycle_done(report: CycleReport) -> None:
+        def cycle_done(report: CycleReport) -> None:  # (in this thread: hand over to the event loop)
+            if loop.is_closed():
+                return
             if report.new_articles or report.updated_articles:
-                self.bot.invalidate_choices()
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(self._posts_due.set)
+                loop.call_soon_threadsafe(self.bot.invalidate_choices)
+            loop.call_soon_threadsafe(self._posts_due.set)
 
         self.poller.run_forever(self._stop, on_cycle=cycle_done)
 

@@ -6,10 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-import discord
 from discord import app_commands
-
-from index.scopes import OPERATOR, guild_scope
 
 from .errors import UserFacingError
 
@@ -122,8 +119,3 @@ def interval_text(seconds: int) -> str:
     if seconds % 60 == 0:
         return f"{seconds // 60} min"
     return f"{seconds} s"
-
-
-def viewer_of(interaction: discord.Interaction) -> str:
-    """Whose news an interaction sees: its server's (with the operator's), or the operator's in DMs."""
-    return guild_scope(interaction.guild_id) if interaction.guild_id else OPERATOR

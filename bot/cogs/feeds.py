@@ -23,7 +23,7 @@ from index.live import feeds as live_feeds
 from index.scopes import OPERATOR, guild_scope
 
 from .. import render
-from ..client import admin_check, may_administer
+from ..client import admin_check, is_operator, may_administer
 from ..errors import UserFacingError
 from ..live import missing_permissions, permission_names
 from ..parsing import interval_text, parse_interval
@@ -37,15 +37,6 @@ log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()
 CHOICE_TEXT = 100
 _URL = re.compile(r"https?://[^\s)>]+")  # the addresses an admin gave (their own words), not the network's
-
-
-async def is_operator(interaction: discord.Interaction) -> bool:
-    """Operators: the bot's owner (the application's owner or team), or, for a bot in one server,
-    that server's admins."""
-    bot = interaction.client
-    if await bot.is_owner(interaction.user):  # type: ignore[attr-defined]
-        return True
-    return len(bot.guilds) == 1 and may_administer(interaction)
 
 
 def safe_reason(reason: str, *, operator: bool) -> str:

@@ -127,6 +127,15 @@ class GuildSeed:
     def everyone_role_id(self) -> int:
         return self.id
 
+    @property
+    def guild_id(self) -> int:
+        return self.id
+
+    @property
+    def channel_id(self) -> int:
+        """Its ``#general`` (the one channel an added guild is seeded with)."""
+        return self.general_id
+
 
 class World:
     """Seeded guilds (one unless ``add_guild``) plus DMs. Mutate it before the bot connects."""

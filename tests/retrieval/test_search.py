@@ -86,7 +86,9 @@ def test_search_reads_the_articles_of_the_passages_it_returns_only(engine: Engin
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
     store, asked = engine.store, []
     fetch = store.passages
-    monkeypatch.setattr(store, "passages", lambda ids, viewer=None: asked.append(list(ids)) or fetch(ids, viewer))
+    monkeypatch.setattr(
+        store, "passages", lambda ids, viewer=None: asked.append(list(ids)) or fetch(ids, viewer)
+    )
     hits = engine.search("court trial judge market company", k=5)
     assert len(hits) == 5
     assert [sorted(ids) for ids in asked] == [sorted(h.chunk_id for h in hits)]
