@@ -1,9 +1,9 @@
 """`/feeds add|list|remove|check`: the feeds a server follows, and where their new stories are posted.
 
 A server's admins (Manage Server, Administrator or a NEWSBOT_ADMIN_ROLES role) manage their server's own
-feeds: only that server sees their articles. Operators (index/scopes.py's "operator" scope: every server
-sees it) add such feeds with `/feeds add ... everyone:True` and remove them like any other; the option is
-refused, with a clear message, to anyone else. Replies are shown only to the admin who asked (a feed's
+feeds: only that server sees their articles. An operator's feeds are the operator's news (every server
+sees them), as their `/ingest` is, unless they set `everyone:False`; `everyone:True` is refused, with a
+clear message, to anyone else. Replies are shown only to the admin who asked (a feed's
 errors are theirs to fix, not the channel's to read); the engine calls run in the bot's admin pool.
 """
 
@@ -139,7 +139,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
         url="The feed's address, or a news site's page that links its feed (http or https).",
         channel="Post each new story here (optional: without it the news is only answerable).",
         interval="How often to check it: 15m (default), 30m, 1h... at least 5 minutes.",
-        everyone="Operators only: a feed every server sees, not just this one.",
+        everyone="Operators only: every server sees it (their default); False keeps it to this server.",
     )
     async def add(
         self,
@@ -147,10 +147,11 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
         url: app_commands.Range[str, 8, 2000],
         channel: discord.TextChannel | None = None,
         interval: str | None = None,
-        everyone: bool = False,
+        everyone: bool | None = None,
     ) -> None:
         seconds = parse_interval(interval)
-        if everyone and not await is_operator(interaction):
+        operator = await is_operator(interaction)
+        if everyone and not operator:
             raise UserFacingError(
                 "Only the bot's operators can add a feed for every server; leave `everyone` off to "
                 "add it for this server."
@@ -162,7 +163,8 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
                 raise UserFacingError(
                     f"I can't post in {channel.mention}: I need {permission_names(missing)} there."
                 )
-        scope = OPERATOR if everyone else guild_scope(interaction.guild_id)
+        for_everyone = operator if everyone is None else everyone
+        scope = OPERATOR if for_everyone else guild_scope(interaction.guild_id)
         await interaction.response.defer(thinking=True, ephemeral=True)
         feed = await self._engine(
             interaction,
@@ -181,14 +183,14 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
             if channel
             else "No channel: nothing is posted."
         )
-        who = "every server" if everyone else "this server"
+        who = "every server" if for_everyone else "this server"
         text = (
             f"Following <{feed.url}> for {who}, checked every {interval_text(feed.interval_s)}. "
             f"{feed.articles} article{'s' if feed.articles != 1 else ''} from it can be asked about now. "
             + where
         )
         if feed.last_error:
-            text += f"\nIts first check failed: {safe_reason(feed.last_error, operator=everyone)}."
+            text += f"\nIts first check failed: {safe_reason(feed.last_error, operator=operator)}."
         await self._say(interaction, f"Added: {feed_name(feed)}", text)
 
     # -- list -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from index.config import Settings
 from index.engine import Engine
 from index.live import Poller, schedule
 from index.live import feeds as live_feeds
-from index.scopes import guild_scope
+from index.scopes import OPERATOR, guild_scope
 from tests.bot.conftest import bot_settings
 from tests.bot.helpers import EPHEMERAL, assert_no_pings, assert_within_limits
 from tests.fake_discord import ChannelArg, FakeDiscord, Perm, World
@@ -144,8 +144,8 @@ async def test_admin_adds_a_feed_a_cycle_posts_the_new_story_and_a_question_is_a
         assert added["flags"] & EPHEMERAL
         assert "Following" in text_of(added) and "3 articles" in text_of(added)
         assert "every 15 min" in text_of(added) and f"<#{w.news_desk_id}>" in text_of(added)
-        [feed] = live_feeds.list(live_engine)
-        assert feed.scope == guild_scope(w.guild_id) and feed.channel_id == w.news_desk_id
+        [feed] = live_feeds.list(live_engine)  # one server, no home servers set: its admins are operators
+        assert feed.scope == OPERATOR and feed.channel_id == w.news_desk_id
         assert not posts_to(fake, w.news_desk_id)  # the feed's backlog is indexed, not posted
 
         new = story(7)
