@@ -186,7 +186,17 @@ class Admin(commands.Cog):
         await interaction.response.defer(thinking=True)
         removed = await self.bot.run_admin(self.bot.engine.remove, article_id, scope=scope)
         self.bot.invalidate_choices()
-        await self._say(interaction, f"Removed “{title}”." if removed else f"“{title}” was already gone.")
+        if not removed:
+            await self._say(interaction, f"“{title}” was already gone.")
+        elif scope is not None and await asyncio.to_thread(self.bot.engine.article, article_id, viewer=scope):
+            # The server's claim is gone, but the operator's sources carry the story too.
+            await self._say(
+                interaction,
+                f"Removed “{title}” from this server's own news; the bot's own sources carry it too, "
+                "so it still shows here.",
+            )
+        else:
+            await self._say(interaction, f"Removed “{title}”.")
 
     @remove.autocomplete("article")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
