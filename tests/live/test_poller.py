@@ -211,3 +211,23 @@ def test_interval_parsing():
             pass
         else:
             raise AssertionError(bad)
+
+
+def test_a_servers_feed_is_seen_by_that_server_only_and_removed_by_it_only(engine, poller, server, site):
+    own = live_feeds.add(engine, site.url, scope="guild:1", poller=poller)
+    shared = Feed(server, "/shared.xml", "Shared Wire", [site.entries[0], *entries(90, 1)])
+    live_feeds.add(engine, shared.url, scope="operator", poller=poller)
+    only_own = site.link(site.entries[1])
+    assert only_own in {a.url for a in engine.articles(viewer="guild:1")}
+    assert only_own not in {a.url for a in engine.articles(viewer="guild:2")}
+    assert only_own not in {a.url for a in engine.articles(viewer="operator")}
+    try:
+        live_feeds.remove(engine, own.id, scope="guild:2")
+    except live_feeds.FeedError as error:
+        assert "not one of this server's feeds" in str(error)
+    else:
+        raise AssertionError("another server removed the feed")
+    removed = live_feeds.remove(engine, own.id, scope="guild:1")
+    assert len(removed) == 2  # the entry the operator's feed carries too stays
+    assert sorted(stored_urls(engine)) == sorted(shared.link(e) for e in shared.entries)
+    assert [f.url for f in live_feeds.list_feeds(engine)] == [shared.url]
