@@ -16,8 +16,8 @@ from tests.helpers.local_http import Response, serve
 from tests.live.conftest import entries
 
 runner = CliRunner()
-FEED_KEYS = {"id", "url", "title", "scope", "interval_s", "last_checked", "last_new", "last_error", "failures",
-             "articles"}  # fmt: skip
+FEED_KEYS = {"id", "url", "title", "scope", "interval_s", "last_checked", "last_new", "last_error"}
+FEED_KEYS |= {"failures", "articles"}
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_add_list_poll_remove(newsbot, site):
     added = json.loads(newsbot("feeds", "add", site.url, "--interval", "30m", "--json").stdout)
     assert added["scope"] == "operator" and added["interval_s"] == 1800 and added["articles"] == 3
     [listed] = json.loads(newsbot("feeds", "list", "--json").stdout)
-    assert FEED_KEYS <= set(listed) and listed["id"] == added["id"] and listed["failures"] == 0
+    assert set(listed) >= FEED_KEYS and listed["id"] == added["id"] and listed["failures"] == 0
     site.entries.extend(entries(10, 2))
     polled = json.loads(newsbot("poll", "--once", "--json").stdout)
     assert polled == {"feeds_checked": 1, "not_modified": 0, "new_articles": 2, "errors": []}
@@ -85,3 +85,27 @@ def test_bad_input_is_named_and_changes_nothing(newsbot, site, args, code, messa
     assert message in newsbot(*args, code=code).output
     assert json.loads(newsbot("feeds", "list", "--json").stdout) == []
     assert site.served == 0
+
+
+def test_watch_stops_cleanly_on_ctrl_c(tmp_path):
+    """`newsbot watch` in a real process: it says what it watches and stops on SIGINT with status 0."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "index", "watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout.readline().startswith("watching 0 feeds")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.strip().endswith("stopped") and "Traceback" not in err
