@@ -88,27 +88,6 @@ def resolve_article(titles: Iterable[tuple[str, str]], typed: str) -> str:
     raise UserFacingError("I don't know that article: pick a title from the suggestions.")
 
 
-_INTERVAL = re.compile(r"^(\d{1,5})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)?$")
-_INTERVAL_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-MIN_INTERVAL = 5 * 60  # the issue's floor: a feed is never polled more often than every 5 minutes
-MAX_INTERVAL = 7 * 86400
-
-
-def parse_interval(text: str | None, default: int = 15 * 60) -> int:
-    """Seconds from "15m", "1h", "30 min", "2 hours" or a bare number of minutes; `default` for nothing."""
-    if text is None or not text.strip():
-        return default
-    match = _INTERVAL.match(text.strip().lower())
-    if match is None:
-        raise UserFacingError(f"I could not read {text!r} as an interval: use 15m, 30 min, 1h or 2 hours.")
-    seconds = int(match.group(1)) * _INTERVAL_UNIT[(match.group(2) or "m")[0]]
-    if seconds < MIN_INTERVAL:
-        raise UserFacingError("Feeds are checked at most every 5 minutes: give 5m or more.")
-    if seconds > MAX_INTERVAL:
-        raise UserFacingError("Give an interval of at most 7 days.")
-    return seconds
-
-
 def interval_text(seconds: int) -> str:
     """900 → "15 min", 3600 → "1 h", 5400 → "90 min", 86400 → "1 day"."""
     if seconds % 86400 == 0:

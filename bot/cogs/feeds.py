@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.live import Feed, FeedError, Preview
+from index.live import DEFAULT_INTERVAL, Feed, FeedError, Preview, parse_interval
 from index.live import feeds as live_feeds
 from index.scopes import OPERATOR, guild_scope
 
@@ -26,7 +26,7 @@ from .. import render
 from ..client import admin_check, is_operator, may_administer
 from ..errors import UserFacingError
 from ..live import missing_permissions, permission_names
-from ..parsing import interval_text, parse_interval
+from ..parsing import interval_text
 from ..skips import FETCH_FAILED, tells_network
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
     @app_commands.describe(
         url="The feed's address, or a news site's page that links its feed (http or https).",
         channel="Post each new story here (optional: without it the news is only answerable).",
-        interval="How often to check it: 15m (default), 30m, 1h... at least 5 minutes.",
+        interval="How often to check it: 15m (default), 30m, 1h, 1h30m... at least 5 minutes.",
         everyone="Operators only: every server sees it (their default); False keeps it to this server.",
     )
     async def add(
@@ -149,7 +149,10 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="The news f
         interval: str | None = None,
         everyone: bool | None = None,
     ) -> None:
-        seconds = parse_interval(interval)
+        try:  # the CLI's rule: 15m, 1h, 1h30m, 900s; at least 5 minutes
+            seconds = parse_interval(interval.strip()) if interval and interval.strip() else DEFAULT_INTERVAL
+        except ValueError as error:
+            raise UserFacingError(_sentence(str(error))) from None
         operator = await is_operator(interaction)
         if everyone and not operator:
             raise UserFacingError(

@@ -449,3 +449,21 @@ async def test_slow_feed_does_not_block_the_event_loop(fake, live_engine, clock,
         assert not cycle.done()  # answered while the cycle was still waiting for the feed
         report = await cycle
     assert report.errors and report.feeds_checked == 1
+
+
+async def test_bad_input_is_refused_with_a_reason_and_changes_nothing(fake, live_engine, clock, site):
+    w = fake.world
+    async with live_bot(fake, live_engine, clock):
+        for options, reason in (
+            ({"url": site.url, "interval": "2m"}, "at most every 5 minutes"),
+            ({"url": site.url, "interval": "often"}, "like 15m, 1h"),
+            ({"url": "ftp://example.org/feed"}, "http(s) URL"),
+        ):
+            said = await command(fake, "feeds add", options, user_id=w.admin_id, channel_id=w.general_id)
+            assert said["flags"] & EPHEMERAL and reason in text_of(said), text_of(said)
+        await add_with_channel(fake, site, w.news_desk_id)
+        again = await command(
+            fake, "feeds add", {"url": site.url}, user_id=w.admin_id, channel_id=w.general_id
+        )
+        assert "already followed" in text_of(again)
+    assert len(live_feeds.list(live_engine)) == 1 and site.served == 2
