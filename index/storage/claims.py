@@ -32,7 +32,7 @@ class Claims:
 
     db: Database
     lock: threading.RLock
-    _generation: int  # (and Store.write, ChangeLog.data_version, Articles.delete_article)
+    # (and Store.write, Articles.delete_article)
 
     # -- writing (inside the caller's transaction) ------------------------------------------------
 
@@ -140,47 +140,65 @@ class Claims:
             ]
         return not rows or any(s in scopes for s in rows)
 
-    def _visibility_key(self) -> tuple[int, int]:
-        """Changes when any connection (this one or another process's) committed."""
-        return self.data_version(), self._generation
+    def claims_version(self) -> int:
+        """Counts changes of the servers' claims and of their stories' passages (triggers of m009), by
+        any process: what a viewer may not see changes only with it."""
+        with self.lock:
+            return self.db.execute("SELECT version FROM claims_version WHERE id = 1").fetchone()[0]
 
-    def guild_only(self) -> dict[str, frozenset[str]]:
-        """story id -> the guild scopes claiming it, for stories the operator does not claim: the
-        servers' own news, a small part of a store. Kept until the next commit by any process."""
-        key = self._visibility_key()
+    def guild_only(self) -> dict[str, tuple[frozenset[str], str, str | None]]:
+        """story id -> (the guild scopes claiming it, its outlet, its date) for the stories the operator
+        does not claim: the servers' own news, a small part of a store. Kept until the servers' claims
+        change (`claims_version`), in this process or another."""
+        key = self.claims_version()
         with self.lock:
             cached = getattr(self, "_guild_only", None)
             if cached is not None and cached[0] == key:
                 return cached[1]
-            found: dict[str, set[str]] = {}
-            for story, scope in self.db.execute(
-                "SELECT c.article_id, c.scope FROM article_claims c "
-                "CROSS JOIN articles a ON a.id = c.article_id "
+            found: dict[str, tuple[set[str], str, str | None]] = {}
+            for story, scope, source, published in self.db.execute(
+                "SELECT c.article_id, c.scope, coalesce(a.source, 'unknown'), a.published "
+                "FROM article_claims c CROSS JOIN articles a ON a.id = c.article_id "
                 "WHERE c.scope >= ? AND c.scope < ? AND a.duplicate_of IS NULL AND NOT EXISTS "
                 "(SELECT 1 FROM article_claims o WHERE o.article_id = c.article_id AND o.scope = ?)",
                 [*GUILDS, OPERATOR],
             ):
-                found.setdefault(story, set()).add(scope)
-            result = {story: frozenset(scopes) for story, scopes in found.items()}
+                found.setdefault(story, (set(), source, published))[0].add(scope)
+            result = {story: (frozenset(s), source, day) for story, (s, source, day) in found.items()}
             self._guild_only = (key, result)
             self._hidden: dict[str | None, np.ndarray] = {}
+            self._hidden_outlets: dict[str | None, dict[str, list]] = {}
             return result
 
     def hidden_stories(self, viewer: str | None) -> list[str]:
         """The stories `viewer` may not see (other servers' own news)."""
         if viewer is None:
             return []
-        return sorted(story for story, scopes in self.guild_only().items() if viewer not in scopes)
+        return sorted(story for story, (scopes, *_) in self.guild_only().items() if viewer not in scopes)
+
+    def hidden_outlets(self, viewer: str) -> dict[str, list]:
+        """outlet -> [(story id, date)] of the stories `viewer` may not see."""
+        with self.lock:
+            self.guild_only()
+            by_outlet = self._hidden_outlets.get(viewer)
+            if by_outlet is None:
+                by_outlet = {}
+                for story, (scopes, source, published) in self._guild_only[1].items():
+                    if viewer not in scopes:
+                        by_outlet.setdefault(source, []).append((story, published))
+                self._hidden_outlets[viewer] = by_outlet
+            return by_outlet
 
     def hidden_chunks(self, viewer: str | None) -> np.ndarray:
         """The passages (sorted ids) of the stories `viewer` may not see; empty for most viewers of
-        most stores. Kept per viewer until the next commit."""
+        most stores. Kept per viewer until the servers' claims change."""
         if viewer is None:
             return np.zeros(0, dtype=np.int64)
         with self.lock:
-            stories = self.hidden_stories(viewer)  # (refreshes the cache below when anything changed)
+            self.guild_only()  # (empties the caches below when the claims changed)
             hidden = self._hidden.get(viewer)
             if hidden is None:
+                stories = self.hidden_stories(viewer)
                 ids: list[int] = []
                 for i in range(0, len(stories), 500):
                     batch = stories[i : i + 500]

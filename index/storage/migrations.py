@@ -152,6 +152,23 @@ def m009_article_claims(db: Database) -> None:
         "INSERT INTO article_claims (article_id, scope, via, claimed_at) "
         "SELECT id, 'operator', 'manual', coalesce(ingested_at, '') FROM articles"
     )
+    # What a viewer may not see changes only with the servers' claims (or the passages of a server's
+    # stories): triggers count those changes, whatever the path, so every process re-reads the servers'
+    # news only when it changed, not on each of the operator's ingests (docs/processes.md).
+    db.execute("CREATE TABLE claims_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER)")
+    db.execute("INSERT INTO claims_version VALUES (1, 0)")
+    bump = "UPDATE claims_version SET version = version + 1 WHERE id = 1"
+    guild = "SELECT 1 FROM article_claims g WHERE g.article_id = {row}.article_id AND g.scope >= 'guild:' "
+    guild += "AND g.scope < 'guild;'"
+    for event, row in (("INSERT", "new"), ("DELETE", "old")):
+        db.execute(
+            f"CREATE TRIGGER claims_{event.lower()} AFTER {event} ON article_claims "
+            f"WHEN {row}.scope != 'operator' OR EXISTS ({guild.format(row=row)}) BEGIN {bump}; END"
+        )
+    db.execute(
+        f"CREATE TRIGGER claims_chunks AFTER INSERT ON chunks WHEN EXISTS ({guild.format(row='new')}) "
+        f"BEGIN {bump}; END"
+    )
 
 
 @migrations()

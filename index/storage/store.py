@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from ..scopes import OPERATOR
 from .articles import Articles
 from .changes import ChangeLog
-from .claims import GUILDS, Claims
+from .claims import Claims
 from .embeddings import EmbeddingCache
 from .feeds import FeedRows
 from .folder_lock import folder_lock
@@ -99,8 +98,8 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         self.db = Database(conn)
         self.lock = threading.RLock()
         self._writing = 0  # depth of nested `write()` blocks on this connection
-        self._generation = 0  # commits by this connection (PRAGMA data_version counts the others')
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
+        self._by_viewer: dict[str, tuple] = {}  # sources(viewer) by viewer, with what they were made from
         self._tokens = Tokenizer()
         # The lexical accelerator for the passages it covers (index/retrieval/lexical.py); FTS5 ranks
         # the rest.
@@ -137,7 +136,6 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
                 raise
             else:
                 self.db.execute("COMMIT")
-                self._generation += 1
             finally:
                 self._writing = 0
 
@@ -197,33 +195,40 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
             return [dict(row) for row in self._sources]
 
     def _viewer_sources(self, viewer: str) -> list[dict]:
-        key = self._visibility_key()
+        """Every outlet's figures less the stories `viewer` may not see (few): their counts are taken
+        off, and an outlet's newest date is looked up again only when a hidden story held it. Kept
+        until the outlet list or the servers' claims change."""
+        every = self.sources()
         with self.lock:
-            cached = getattr(self, "_operator_sources", None)
-            if cached is None or cached[0] != key:
-                rows = self.db.execute(
-                    "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
-                    f"WHERE duplicate_of IS NULL AND id NOT IN ({SERVERS_OWN}) GROUP BY 1",
-                    [*GUILDS, OPERATOR],
-                ).fetchall()
-                cached = self._operator_sources = (key, rows)
-            merged = {name: [count, newest] for name, count, newest in cached[1]}
-            if viewer != OPERATOR:
-                own = self.db.execute(
-                    "SELECT coalesce(source, 'unknown'), count(*), max(published) FROM articles "
-                    f"WHERE duplicate_of IS NULL AND id IN ({SERVERS_OWN} AND c.scope = ?) GROUP BY 1",
-                    [*GUILDS, OPERATOR, viewer],
-                ).fetchall()
-                for name, count, newest in own:
-                    was = merged.setdefault(name, [0, None])
-                    was[0] += count
-                    was[1] = max(filter(None, (was[1], newest)), default=None)
-        ordered = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))
-        return [{"source": name, "articles": count, "newest": newest} for name, (count, newest) in ordered]
+            key = (self._sources, self.claims_version())
+            cached = self._by_viewer.get(viewer)
+            if cached is not None and cached[0][0] is key[0] and cached[0][1] == key[1]:
+                return [dict(row) for row in cached[1]]
+        merged = []
+        hidden = self.hidden_outlets(viewer)
+        for row in every:
+            gone = hidden.get(row["source"])
+            if gone:
+                row["articles"] -= len(gone)
+                if row["articles"] <= 0:
+                    continue
+                if row["newest"] is not None and any(day == row["newest"] for _, day in gone):
+                    row["newest"] = self._newest_but(row["source"], {story for story, _ in gone})
+            merged.append(row)
+        merged.sort(key=lambda r: (-r["articles"], r["source"]))
+        with self.lock:
+            if len(self._by_viewer) >= 256:
+                self._by_viewer.pop(next(iter(self._by_viewer)))
+            self._by_viewer[viewer] = (key, merged)
+        return [dict(row) for row in merged]
 
-
-# The servers' own stories (claimed by no operator), as a subquery binding (*GUILDS, OPERATOR).
-SERVERS_OWN = (
-    "SELECT c.article_id FROM article_claims c WHERE c.scope >= ? AND c.scope < ? AND NOT EXISTS "
-    "(SELECT 1 FROM article_claims o WHERE o.article_id = c.article_id AND o.scope = ?)"
-)
+    def _newest_but(self, source: str, skip: set[str]) -> str | None:
+        """The newest date of an outlet's stories other than `skip` (by the outlets index, m004)."""
+        where = "source IS NULL" if source == "unknown" else "source = ?"
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT id, published FROM articles WHERE duplicate_of IS NULL AND {where} "
+                "ORDER BY published DESC",
+                [] if source == "unknown" else [source],
+            )
+            return next((day for story, day in rows if story not in skip), None)
