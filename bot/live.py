@@ -4,7 +4,9 @@ The poller (index.live.Poller) runs its schedule in a thread of its own (unless 
 operator who runs `newsbot watch` elsewhere), so a cycle never blocks the event loop. Posting runs on the
 event loop whoever polled: after each cycle of this bot's poller, and every `POST_EVERY` seconds for the
 cycles of other processes. A story is marked posted (index.live.mark_posted) only once Discord accepted
-the message carrying it: a crash before that offers it again, never twice after.
+the message carrying it: a crash before that offers it again. Each message carries a nonce naming the
+story and channel (Discord's enforce_nonce), so a story offered again within minutes of a crash that
+came after Discord accepted it but before it was marked is answered with the message already made.
 
 A channel the bot cannot post to is never retried in a loop: missing permissions are seen in the cache
 before any request, a deleted channel detaches its feeds, a refusal from Discord waits `BACKOFF` seconds;
@@ -91,7 +93,8 @@ class LiveNews:
     async def close(self) -> None:
         self._stop.set()
         if self._poster is not None:
-            self._poster.cancel()
+            async with self._posting:  # a round under way ends first: what Discord accepted is marked
+                self._poster.cancel()
         if self._thread is not None:  # a feed being checked finishes; no other starts
             await asyncio.to_thread(self._thread.join)
 
@@ -140,7 +143,7 @@ class LiveNews:
         sent = 0
         for part in channel_messages(offer):
             try:
-                await channel.send(**part.message.kwargs())
+                await channel.send(**part.message.kwargs(), nonce=part.nonce)
             except discord.NotFound:
                 await self._gone(channel_id)
                 return sent

@@ -8,6 +8,7 @@ so the caller marks a story posted only once Discord accepted the message that h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -32,16 +33,23 @@ class NewStory(Protocol):
 class ChannelOffer(Protocol):
     """One channel's new stories (index.live.ChannelPosts): the first few, and the ids of the rest."""
 
+    channel_id: int
+    scope: str
     posts: Sequence[NewStory]
     more_ids: Sequence[str]
 
 
 @dataclass
 class StoryMessage:
-    """A message to send and the stories it carries (`story_ids`, marked posted once it is accepted)."""
+    """A message to send and the stories it carries (`story_ids`, marked posted once it is accepted).
+
+    `nonce` is the same each time this part of this story is offered to this channel: sent with
+    `enforce_nonce`, Discord returns the message it already created for it within the last minutes
+    instead of a second one (a crash after Discord accepted a post but before it was marked)."""
 
     message: Outgoing
     story_ids: list[str] = field(default_factory=list)
+    nonce: str = ""
 
 
 def quoted(text: str) -> str:
@@ -69,7 +77,8 @@ def channel_messages(offer: ChannelOffer) -> list[StoryMessage]:
     for story in offer.posts:
         parts = pack_messages(story_embeds(story))
         for i, part in enumerate(parts):  # the story counts as posted with its last part
-            result.append(StoryMessage(part, [story.story_id] if i == len(parts) - 1 else []))
+            ids = [story.story_id] if i == len(parts) - 1 else []
+            result.append(StoryMessage(part, ids, nonce_for(offer, f"{story.story_id}#{i}")))
     if offer.more_ids:
         line = more_line(len(offer.more_ids))
         last = result[-1] if result else None
@@ -77,5 +86,11 @@ def channel_messages(offer: ChannelOffer) -> list[StoryMessage]:
             last.message.content = line
             last.story_ids.extend(offer.more_ids)
         else:
-            result.append(StoryMessage(Outgoing(content=line), list(offer.more_ids)))
+            nonce = nonce_for(offer, "more:" + ",".join(offer.more_ids))
+            result.append(StoryMessage(Outgoing(content=line), list(offer.more_ids), nonce))
     return result
+
+
+def nonce_for(offer: ChannelOffer, what: str) -> str:
+    """A message nonce (at most 25 characters) naming what is posted where."""
+    return hashlib.sha256(f"{offer.scope}|{offer.channel_id}|{what}".encode()).hexdigest()[:25]

@@ -467,3 +467,32 @@ async def test_bad_input_is_refused_with_a_reason_and_changes_nothing(fake, live
         )
         assert "already followed" in text_of(again)
     assert len(live_feeds.list(live_engine)) == 1 and site.served == 2
+
+
+async def test_a_crash_after_discord_accepted_a_post_does_not_post_it_twice(
+    fake, live_engine, clock, site, monkeypatch
+):
+    """The process dies after Discord accepted a story but before it was marked: offered again, the
+    message carries the same nonce and Discord (enforce_nonce) hands back the one it already made."""
+    import bot.live
+
+    w = fake.world
+    real = bot.live.mark_posted
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed before the story was marked posted")
+
+    async with live_bot(fake, live_engine, clock) as running:
+        await add_with_channel(fake, site, w.news_desk_id)
+        site.entries.append(story(12))
+        clock.advance(schedule.DEFAULT_INTERVAL * 1.11)
+        monkeypatch.setattr(bot.live, "mark_posted", crash)
+        with pytest.raises(RuntimeError):
+            await running.live.run_cycle()
+        monkeypatch.setattr(bot.live, "mark_posted", real)
+        assert await running.live.post_pending() == 1  # offered again, and "sent" again
+        assert await running.live.post_pending() == 0  # now marked
+    first, second = posts_to(fake, w.news_desk_id)
+    assert first["nonce"] == second["nonce"] and first["enforce_nonce"]
+    [posted] = fake.store.history(w.news_desk_id, limit=10)  # one message in the channel
+    assert posted["embeds"][0]["title"] == story(12).title

@@ -60,3 +60,12 @@ def test_a_huge_lead_and_title_are_split_never_cut():
         assert_within_limits(body(m.message))
         text += "".join(e.description or "" for e in m.message.embeds)
     assert "T" * 300 in text and "> " + lead.strip() in text.replace("\n", "")
+
+
+def test_each_story_part_has_a_stable_nonce_of_its_own_per_channel():
+    first = channel_messages(offer([story(1), story(2)]))
+    again = channel_messages(offer([story(1), story(2)], ["s3"]))
+    elsewhere = channel_messages(ChannelPosts(channel_id=2, scope="guild:1", posts=[story(1)]))
+    assert [m.nonce for m in first] == [m.nonce for m in again]  # the same story, the same nonce
+    assert len({m.nonce for m in first}) == 2 and all(len(m.nonce) <= 25 for m in first)
+    assert elsewhere[0].nonce != first[0].nonce

@@ -248,7 +248,13 @@ async def create_message(fake: FakeDiscord, req: RecordedRequest, channel_id: st
     if (req.json or {}).get("message_reference"):
         needed.append(Perm.READ_MESSAGE_HISTORY)
     require(fake, int(channel_id), *needed)
-    message = fake.store.build(int(channel_id), fake.world.bot_id, req.json or {}, req.files)
+    body = req.json or {}
+    if body.get("enforce_nonce") and body.get("nonce") is not None:
+        # Discord: a nonce seen from the same author lately returns that message, creating none.
+        for sent in fake.store.history(int(channel_id), limit=100):
+            if sent.get("nonce") == body["nonce"] and int(sent["author"]["id"]) == fake.world.bot_id:
+                return Reply(sent)
+    message = fake.store.build(int(channel_id), fake.world.bot_id, body, req.files)
     if not fake.world.permissions(fake.world.bot_id, int(channel_id)) & Perm.EMBED_LINKS:
         message["embeds"] = []  # Discord silently drops embeds without EMBED_LINKS
     await fake.publish_bot_message(message)
