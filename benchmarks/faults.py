@@ -365,17 +365,17 @@ def run(trials: int, embedder: str, seed: int, articles: int, per_folder: int) -
             if job.startswith("reindex") and not (data_dir / "news.db").exists():
                 job = "ingest"  # a reindex needs something stored first
             batch = variation(rows, rng, number)
-            if job.startswith("ingest"):  # at a random acknowledgement, then a random moment after it
-                kill = ("ack", rng.randint(1, len(batch)), rng.uniform(0, 0.1))
-            else:
-                # a random moment of its work, which grows with what the folder holds
-                kill = ("after", rng.uniform(0, 1.1 * lengths[job] * stored(data_dir) / len(rows)))
             if job == "poll":
                 result = poll_trial(data_dir, batch, embedder, model, rng.randint(1, POLL_FEEDS - 1),
                                     rng.uniform(0, 0.1))  # fmt: skip
                 results.append(result)
                 print(json.dumps(result), flush=True)
                 continue
+            if job.startswith("ingest"):  # at a random acknowledgement, then a random moment after it
+                kill = ("ack", rng.randint(1, len(batch)), rng.uniform(0, 0.1))
+            else:
+                # a random moment of its work, which grows with what the folder holds
+                kill = ("after", rng.uniform(0, 1.1 * lengths[job] * stored(data_dir) / len(rows)))
             corpus.write_text("".join(json.dumps(r) + "\n" for r in batch))
             result = trial(job, data_dir, corpus, batch, embedder, lambda d, a: check(d, a, model), kill)
             results.append(result)
