@@ -167,3 +167,18 @@ def test_answers_read_through_the_viewer(engine: Engine):
     seen = answer(engine, "How many homes were evacuated in the flood?", viewer=A)
     unseen = answer(engine, "How many homes were evacuated in the flood?", viewer=B)
     assert seen.citations and not unseen.citations
+
+
+def test_only_the_servers_claims_make_viewers_read_again(engine: Engine):
+    """`claims_version` (triggers of m009) moves with the servers' news, not with the operator's."""
+    version = engine.store.claims_version
+    start = version()
+    engine.ingest_items([draft(BUDGET, "https://op.example/budget", "Operator Times")])
+    assert version() == start  # the operator's ingest: nothing a viewer may not see changed
+    (flood,) = engine.ingest_items([draft(FLOOD, "https://a.example/flood", "A News")], scope=A).stored
+    assert version() > start
+    hidden = engine.store.hidden_chunks(B)
+    assert len(hidden) == len(engine.store.chunks_of(flood.article_id))
+    before = version()
+    engine.ingest_items([draft(FLOOD, "https://a.example/flood", "A News")])  # the operator's too now
+    assert version() > before and len(engine.store.hidden_chunks(B)) == 0
