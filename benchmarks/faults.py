@@ -7,7 +7,10 @@ line it printed after the N-th item's transaction committed) is stored; nothing 
 full-text table holds every passage; the saved vector index loads, and once loaded (caught up from
 the change log) holds exactly SQLite's passages; the keyword index holds none that SQLite lost; a
 search works. Trials run in a few folders one after another, so later ones start from what a crash
-left. Pairs of ingests at once into one folder are a trial kind too (racing duplicates).
+left. Pairs of ingests at once into one folder are a trial kind too (racing duplicates), and so is a
+feed poller's cycle (`poll`): the trial's articles served as feeds on 127.0.0.1, a cycle killed after a
+random number of feeds checked (`ack N`: N feeds' entries committed), then a second cycle must store
+every entry, none twice.
 
     python benchmarks/faults.py                     # 24 trials, HashEmbedder (deterministic, fast)
     python benchmarks/faults.py --trials 40 --real  # the real model (each worker loads it)
@@ -43,7 +46,8 @@ from index.storage.store import Store  # noqa: E402
 from index.text import canonical_url, content_hash  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
-JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair", "ingest-stats")
+JOBS = ("ingest", "reindex", "reindex-full", "ingest-pair", "ingest-stats", "poll")
+POLL_FEEDS = 4  # a poll trial serves its articles as this many feeds on 127.0.0.1
 
 
 def embedder_for(kind: str):
@@ -66,7 +70,7 @@ def say(*words: object) -> None:
 
 def work(job: str, data_dir: Path, source: str | None, embedder: str) -> None:
     """Run one job, printing `ready` once loaded and `ack N` as the N-th item is committed."""
-    settings = Settings(data_dir=data_dir, _env_file=None)
+    settings = Settings(data_dir=data_dir, _env_file=None, fetch_allow="127.0.0.1")
     with Engine(settings, embedder=embedder_for(embedder)) as engine:
         engine.vectors  # noqa: B018 - loaded first: the kill lands in the work itself
         say("ready")
@@ -80,6 +84,14 @@ def work(job: str, data_dir: Path, source: str | None, embedder: str) -> None:
         elif job in ("reindex", "reindex-full"):
             engine.reindex(full=job == "reindex-full", progress=lambda stage, done, _t: say(stage, done))
             say("done")
+        elif job == "poll":
+            from index.live import Poller
+
+            done = iter(range(1, 10**6))
+            report = Poller(engine, max_concurrency=2).run_once(
+                force=True, progress=lambda feed, _result: say("ack", next(done), feed.id)
+            )
+            say("done", json.dumps(report.to_json()))
         elif job == "serve":
             serve(engine)
         else:
@@ -262,6 +274,69 @@ def trial(
     return result
 
 
+def missing_entries(engine: Engine, feed) -> list[str]:
+    """The entries of a served feed that are not stored (by their link and text)."""
+    missing = []
+    for entry in feed.entries:
+        text_hash = content_hash(entry.body.strip())
+        at_url, with_text = engine.store.observe(canonical_url(feed.link(entry)), text_hash)
+        if not (at_url and at_url[1] == text_hash) and with_text is None:
+            missing.append(f"entry {entry.slug} of {feed.path} is missing")
+    return missing
+
+
+def poll_trial(data_dir: Path, rows: list[dict], embedder: str, model, kill_after: int, delay: float) -> dict:
+    """A poll cycle over `rows` served as POLL_FEEDS feeds, killed once `kill_after` feeds were checked
+    (`ack N ID`: feed ID's entries all committed); then the folder is checked, the acknowledged feeds'
+    entries must be stored, a second cycle runs in this process, and every entry must be stored, none
+    twice."""
+    from index.live import Poller
+    from tests.helpers.feed_server import Entry, Feed
+    from tests.helpers.local_http import serve
+
+    with serve() as server:
+        feeds = [Feed(server, f"/feed{n}.xml", f"Outlet {n}") for n in range(POLL_FEEDS)]
+        for number, row in enumerate(rows):
+            feeds[number % POLL_FEEDS].entries.append(Entry(row["id"], row["title"], row["body"]))
+        store = Store(data_dir / "news.db")
+        try:
+            for old in store.feeds.all():  # an earlier trial's feeds (their server is gone)
+                store.feeds.delete(old["id"])
+            ids = {
+                store.feeds.add({"url": feed.url, "scope": "operator", "interval_s": 900, "next_due": 0,
+                                 "added_at": "2026-12-02T00:00:00Z"}): feed
+                for feed in feeds
+            }  # fmt: skip
+        finally:
+            store.close()
+        process = start("poll", data_dir, None, embedder)
+        wait_ready(process)
+        out = []
+        while (line := process.stdout.readline()) and not line.startswith(f"ack {kill_after} "):
+            out.append(line.strip())
+        out.append(line.strip())
+        time.sleep(delay)
+        killed = process.poll() is None
+        if killed:
+            os.kill(process.pid, signal.SIGKILL)
+        out += process.communicate()[0].splitlines()
+        acked = [int(line.split()[2]) for line in out if line.startswith("ack ")]
+        started = time.perf_counter()
+        problems = check(data_dir, [], model)
+        settings = Settings(data_dir=data_dir, _env_file=None, fetch_allow="127.0.0.1")
+        with Engine(settings, embedder=model) as engine:
+            for feed_id in acked:
+                problems += [f"acknowledged {m}" for m in missing_entries(engine, ids[feed_id])]
+            report = Poller(engine).run_once(force=True)
+            if report.errors:
+                problems.append(f"the second cycle failed: {report.errors}")
+            for feed in feeds:
+                problems += [f"{m} after the second cycle" for m in missing_entries(engine, feed)]
+        problems += check(data_dir, [], model)  # nothing stored twice after polling again
+    return {"job": "poll", "kill": [kill_after, round(delay, 3)], "killed": killed, "acked": len(acked),
+            "problems": problems, "check_seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
+
+
 def variation(rows: list[dict], rng: random.Random, number: int) -> list[dict]:
     """A trial's articles: some of the corpus in a new order (some already stored by earlier trials
     in the folder, some new), a few as new versions of themselves (same URL, changed text)."""
@@ -290,6 +365,12 @@ def run(trials: int, embedder: str, seed: int, articles: int, per_folder: int) -
             if job.startswith("reindex") and not (data_dir / "news.db").exists():
                 job = "ingest"  # a reindex needs something stored first
             batch = variation(rows, rng, number)
+            if job == "poll":
+                result = poll_trial(data_dir, batch, embedder, model, rng.randint(1, POLL_FEEDS - 1),
+                                    rng.uniform(0, 0.1))  # fmt: skip
+                results.append(result)
+                print(json.dumps(result), flush=True)
+                continue
             if job.startswith("ingest"):  # at a random acknowledgement, then a random moment after it
                 kill = ("ack", rng.randint(1, len(batch)), rng.uniform(0, 0.1))
             else:
@@ -309,7 +390,7 @@ def main() -> None:
     )
     sub = parser.add_subparsers(dest="command")
     worker = sub.add_parser("worker")
-    worker.add_argument("job", choices=["ingest", "reindex", "reindex-full", "serve"])
+    worker.add_argument("job", choices=["ingest", "reindex", "reindex-full", "serve", "poll"])
     worker.add_argument("data_dir", type=Path)
     worker.add_argument("source", nargs="?")
     worker.add_argument("--embedder", choices=["hash", "real"], default="hash")

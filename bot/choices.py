@@ -29,3 +29,26 @@ class Cached(Generic[T]):
 
     def invalidate(self) -> None:
         self._loaded_at = -float("inf")
+
+
+K = TypeVar("K")
+
+
+class CachedBy(Generic[K, T]):
+    """One `Cached` value per key (a viewer: each server sees its own titles and outlets), the most
+    recently used `size` kept."""
+
+    def __init__(self, load: Callable[[K], T], ttl: float = 60.0, size: int = 256):
+        self._load, self.ttl, self.size = load, ttl, size
+        self._values: dict[K, Cached[T]] = {}
+
+    async def get(self, key: K) -> T:
+        cached = self._values.pop(key, None) or Cached(lambda: self._load(key), self.ttl)
+        self._values[key] = cached  # (most recent last)
+        while len(self._values) > self.size:
+            self._values.pop(next(iter(self._values)))
+        return await cached.get()
+
+    def invalidate(self) -> None:
+        for cached in self._values.values():
+            cached.invalidate()

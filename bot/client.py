@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,11 +20,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from index.engine import Engine
+from index.scopes import OPERATOR, guild_scope
 
 from . import engine_calls
-from .choices import Cached
-from .errors import NotAdmin
+from .choices import CachedBy
+from .errors import NotAdmin, NotOperator
 from .limits import QuestionLimiter
+from .live import LiveNews
 from .settings import BotSettings
 from .views import AnswerMemory, AnswerView, VoteOrder
 
@@ -36,6 +39,7 @@ EXTENSIONS = (
     "bot.cogs.summary",
     "bot.cogs.browse",
     "bot.cogs.admin",
+    "bot.cogs.feeds",
 )
 SYNC_STATE_FILE = "discord_commands.json"
 
@@ -59,6 +63,7 @@ class NewsBot(commands.AutoShardedBot):
         data_dir: Path,
         extensions: tuple[str, ...] = EXTENSIONS,
         intents: discord.Intents | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: the bot only has application commands
@@ -88,14 +93,26 @@ class NewsBot(commands.AutoShardedBot):
         # Ingests and reindexes run here, never in asyncio's default pool that answering uses: a slow
         # fetch or a long reindex cannot take the threads questions need.
         self.admin_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsbot-admin")
-        self.titles = Cached(lambda: engine_calls.article_titles(engine))
-        self.outlet_names = Cached(lambda: [o["source"] for o in engine_calls.outlets(engine)[0]])
+        # Per viewer (index/scopes.py): a server's suggestions never name another server's news.
+        self.titles = CachedBy(lambda viewer: engine_calls.article_titles(engine, viewer))
+        self.outlet_names = CachedBy(
+            lambda viewer: [o["source"] for o in engine_calls.outlets(engine, viewer=viewer)[0]]
+        )
+        self.removable = CachedBy(lambda scope: engine_calls.removable_titles(engine, scope))
+        # Feeds polled in a thread of their own (their clock is the tests' to move), stories posted.
+        self.live = LiveNews(self, now=clock)
+
+    def invalidate_choices(self) -> None:
+        """After a write: titles, outlets and removable articles are read again (any thread may call)."""
+        for cache in (self.titles, self.outlet_names, self.removable):
+            cache.invalidate()
 
     async def setup_hook(self) -> None:
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         self.add_view(AnswerView())
         await self.sync_commands(force=self.settings.sync_commands)
+        self.live.start()
         # Load the model and the indexes now, in a thread, rather than on the first question.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)
@@ -106,6 +123,7 @@ class NewsBot(commands.AutoShardedBot):
         return await loop.run_in_executor(self.admin_pool, functools.partial(func, *args, **kwargs))
 
     async def close(self) -> None:
+        await self.live.close()
         await super().close()
         # A write in progress finishes before the entry point closes the engine under it.
         await asyncio.to_thread(self.admin_pool.shutdown, wait=True, cancel_futures=True)
@@ -202,3 +220,47 @@ def admin_check(interaction: discord.Interaction) -> bool:
 
 
 admin_only = app_commands.check(admin_check)
+
+
+# -- whose news: viewers, scopes and operators (index/scopes.py) ------------------------------------
+
+
+async def is_operator(interaction: discord.Interaction) -> bool:
+    """The bot's operators: its owner (the application's owner or team members), and the admins of
+    the servers in NEWSBOT_HOME_GUILD_IDS; with that unset and the bot in one server, that server's
+    admins (a self-hosted bot works as it did before servers had news of their own)."""
+    bot = interaction.client
+    assert isinstance(bot, NewsBot)
+    if await bot.is_owner(interaction.user):  # (discord.py reads the application info once)
+        return True
+    if interaction.guild_id is None or not may_administer(interaction):
+        return False
+    homes = bot.settings.home_guild_ids
+    if homes:
+        return interaction.guild_id in homes
+    return len(bot.guilds) == 1 and bot.guilds[0].id == interaction.guild_id
+
+
+async def write_scope(interaction: discord.Interaction) -> str:
+    """The scope an admin's /ingest adds to: the operator's news for operators, else the server's."""
+    if await is_operator(interaction):
+        return OPERATOR
+    assert interaction.guild_id is not None  # admin commands are guild only
+    return guild_scope(interaction.guild_id)
+
+
+async def remove_scope(interaction: discord.Interaction) -> str | None:
+    """Whose articles an admin may remove: every one for operators (None), else the server's own."""
+    return None if await is_operator(interaction) else guild_scope(interaction.guild_id or 0)
+
+
+async def operator_check(interaction: discord.Interaction) -> bool:
+    """app_commands check for operations on everything: NotAdmin for members, NotOperator for the
+    admins of other servers."""
+    admin_check(interaction)
+    if not await is_operator(interaction):
+        raise NotOperator()
+    return True
+
+
+operator_only = app_commands.check(operator_check)

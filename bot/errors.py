@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from index.engine import ReindexBusy
+from index.engine import NotYours, ReindexBusy
 
 from .limits import Busy
 
@@ -27,6 +27,10 @@ class UserFacingError(Exception):
 
 class NotAdmin(app_commands.CheckFailure):
     """The member lacks Manage Server, Administrator and every configured admin role."""
+
+
+class NotOperator(app_commands.CheckFailure):
+    """An admin of a server that is not one of the operator's asked for an operation on everything."""
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -44,6 +48,13 @@ def message_for(error: BaseException) -> str | None:
         return f"I'm busy answering other questions: try again in {error.seconds} s."
     if isinstance(error, NotAdmin):
         return "Only members with Manage Server (or an admin role set for newsbot) can do that."
+    if isinstance(error, NotOperator):
+        return (
+            "Only the bot's operators can do that (the bot's owner, and admins of its home servers: "
+            "NEWSBOT_HOME_GUILD_IDS)."
+        )
+    if isinstance(error, NotYours):
+        return "That article is the operator's news: only the bot's operators can remove it."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command only works in a server."
     if isinstance(error, ReindexBusy):

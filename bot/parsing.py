@@ -86,3 +86,15 @@ def resolve_article(titles: Iterable[tuple[str, str]], typed: str) -> str:
     if len(exact) == 1:
         return exact[0]
     raise UserFacingError("I don't know that article: pick a title from the suggestions.")
+
+
+def interval_text(seconds: int) -> str:
+    """900 → "15 min", 3600 → "1 h", 5400 → "90 min", 86400 → "1 day"."""
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return f"{days} day{'s' if days != 1 else ''}"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"

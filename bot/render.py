@@ -35,10 +35,13 @@ _BREAKS = ("\n\n", "\n", ". ", "; ", ", ", " ")
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """What the footer says about the index: how many articles, last updated when."""
+    """What the footer says about the index: how many articles, last updated when; and, when it matters
+    (index/answers/freshness.py), how current the news is ("as of": the latest successful feed check)."""
 
     articles: int
     updated_at: str | None
+    news_as_of: str | None = None  # the latest successful check of a feed the reader sees
+    as_of: str | None = None  # set when the footer should say "News as of …"
 
 
 @dataclass
@@ -201,6 +204,11 @@ def _link(title: str, url: str | None) -> str:
     return f"[{_link_text(title)}]({url.replace(')', '%29').replace(' ', '%20')})"
 
 
+def link(title: str, url: str | None) -> str:
+    """A Markdown link to `url` titled `title` (bold text without a URL)."""
+    return _link(title, url)
+
+
 def when(published: str | None) -> str:
     return published or "undated"
 
@@ -219,7 +227,10 @@ def short_time(iso: str | None) -> str:
 
 
 def footer_for(info: IndexInfo) -> str:
-    return f"{info.articles} articles held · index updated {short_time(info.updated_at)}"
+    held = f"{info.articles} articles held"
+    if info.as_of:
+        return f"News as of {short_time(info.as_of)} · {held}"
+    return f"{held} · index updated {short_time(info.updated_at)}"
 
 
 def source_line(c: Citation) -> str:
@@ -306,14 +317,22 @@ def articles_messages(
     return pack_messages(build_embeds(title=title, body=body, footer=footer_for(info)))
 
 
-def sources_messages(outlets: Sequence[dict], info: IndexInfo) -> list[Outgoing]:
+def sources_messages(outlets: Sequence[dict], info: IndexInfo, feeds: Sequence[dict] = ()) -> list[Outgoing]:
+    """Outlets held, then the feeds followed with their latest successful check (how current each is)."""
     lines = [
         f"**{o['source']}** — {o['articles']} article{'s' if o['articles'] != 1 else ''}, "
         f"newest {when(o['newest'])}"
         for o in outlets
     ]
     body = "\n".join(lines) or "No articles yet: an admin can add some with /ingest."
-    return pack_messages(build_embeds(title="Sources", body=body, footer=footer_for(info)))
+    feed_lines = [
+        f"{link(f.get('title') or f['url'], f['url'])} — news as of {short_time(f.get('last_ok'))}"
+        if f.get("last_ok")
+        else f"{link(f.get('title') or f['url'], f['url'])} — not checked successfully yet"
+        for f in feeds
+    ]
+    sections = [Section("Feeds followed", feed_lines)] if feed_lines else []
+    return pack_messages(build_embeds(title="Sources", body=body, sections=sections, footer=footer_for(info)))
 
 
 def stats_messages(stats: dict, questions: object, feedback: tuple[int, int]) -> list[Outgoing]:

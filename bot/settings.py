@@ -31,6 +31,12 @@ class BotSettings(BaseSettings):
         description="Role ids (not names: any member who may create a role can copy a name), "
         "comma-separated, allowed to use admin commands besides Manage Server / Administrator.",
     )
+    home_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Server ids, comma-separated, whose admins are the bot's operators (besides its owner): "
+        "they may /reindex, remove anyone's articles, and their /ingest adds news every server sees. "
+        "Unset with the bot in one server: that server's admins are its operators.",
+    )
     answer_channels: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
         description="Channel ids, comma-separated, where every message is answered without a mention "
@@ -54,6 +60,11 @@ class BotSettings(BaseSettings):
         6, ge=0, description="Earlier turns of a reply chain or thread used as context."
     )
     progress_interval: float = Field(2.0, gt=0, description="Seconds between /reindex progress edits.")
+    poll: bool = Field(
+        True,
+        description="Poll the feeds inside the bot; set false when `newsbot watch` polls them elsewhere "
+        "(new stories are posted to channels either way).",
+    )
     shard_count: int | None = Field(
         None, ge=1, description="Shards to run; Discord's recommendation if unset."
     )
@@ -65,6 +76,21 @@ class BotSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("home_guild_ids", mode="before")
+    @classmethod
+    def _guild_ids(cls, value: object) -> object:
+        """Server ids only: a name or a typo stops start-up naming the entry."""
+        value = _split(value)
+        if not isinstance(value, list):
+            return value
+        bad = [v for v in value if isinstance(v, str) and not v.strip().isdigit()]
+        if bad:
+            raise ValueError(
+                f"takes server ids, not names ({', '.join(map(repr, bad))}): in Discord, turn on Developer "
+                "Mode (User Settings → Advanced), then right-click the server icon → Copy Server ID"
+            )
+        return value
 
     @field_validator("admin_roles", mode="before")
     @classmethod

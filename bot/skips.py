@@ -36,6 +36,11 @@ _CRASH = re.compile(r"^unexpected error|Error:|Exception", re.IGNORECASE)
 _QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*"|‘[^’]*’|“[^”]*”)""")
 
 
+def tells_network(text: str) -> bool:
+    """Whether a reason says something about the network (a status, a refusal, an address...)."""
+    return _NETWORK.search(text) is not None
+
+
 def member_reason(skipped: Skipped) -> str:
     """The reason a member may read: network failures and crashes are named only by what happened.
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from . import engine_calls, render
+from .scoping import viewer_of
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -128,6 +129,7 @@ class AnswerView(discord.ui.View):
                 shown=asked.cited,
                 since=asked.since,
                 sources=asked.sources,
+                viewer=viewer_of(interaction),
             )
         for part in render.hits_messages("More sources", hits, info, empty="No other articles match."):
             await interaction.followup.send(**part.kwargs(), ephemeral=True)

@@ -14,7 +14,7 @@ from .config import Settings
 from .embedding.embedder import Embedder, embedding_info, load_embedder
 from .embedding.passages import Passager, embed_text
 from .ingest import ingest_draft
-from .models import Article, ArticleDraft, Hit, IngestReport, Skipped
+from .models import Article, ArticleDraft, Hit, IngestReport, Skipped, Stored
 from .retrieval import follow, resident
 from .retrieval import vectors as vector_index
 from .retrieval.faiss_kinds import release_freed_memory, training_size
@@ -22,6 +22,7 @@ from .retrieval.lexical import needs_build
 from .retrieval.lexical_serving import LexicalServing, Progress
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
+from .scopes import OPERATOR, parse_scope, parse_viewer
 from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
 from .storage.records import Filters
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 
 class ReindexBusy(RuntimeError):
     """A reindex is already running."""
+
+
+class NotYours(PermissionError):
+    """A server asked to remove an article it sees but did not bring (the operator's or a story the
+    operator's sources carry too): only operators may."""
 
 
 @dataclass(frozen=True)
@@ -170,10 +176,19 @@ class Engine:
     # -- writing --------------------------------------------------------------------------------
 
     def ingest(
-        self, sources: Iterable[str], *, progress: Progress = _quiet, fetch_linked: bool | None = None
+        self,
+        sources: Iterable[str],
+        *,
+        scope: str = OPERATOR,
+        via: str = "manual",
+        progress: Progress = _quiet,
+        fetch_linked: bool | None = None,
     ) -> IngestReport:
+        """Read (fetch) these sources and store their articles as brought by `scope` (index/scopes.py)
+        `via` a way ("manual", "feed:<id>")."""
         from .sources import Fetcher, read_sources
 
+        _check_claim(scope, via)
         s = self.settings
         with Fetcher(
             timeout=s.fetch_timeout,
@@ -189,16 +204,23 @@ class Engine:
                 max_entries=s.feed_max_entries,
                 max_linked=s.feed_max_linked,
             )
-            return self.ingest_items(items, progress=progress)
+            return self.ingest_items(items, scope=scope, via=via, progress=progress)
 
     def ingest_items(
-        self, items: Iterable[ArticleDraft | Skipped], *, progress: Progress = _quiet
+        self,
+        items: Iterable[ArticleDraft | Skipped],
+        *,
+        scope: str = OPERATOR,
+        via: str = "manual",
+        progress: Progress = _quiet,
     ) -> IngestReport:
-        """Store each article in a transaction of its own, committed before `progress` reports it.
+        """Store each article in a transaction of its own, with the claim of `scope` `via` a way
+        (on the story it joins, when a copy), committed before `progress` reports it.
 
         Items are read (and URLs fetched) outside every lock: the write lock is taken per article, so
         a slow fetch never holds up removals, reindexes or other ingests. The derived files are saved
         once at the end; a crash before then loses none of them (loading catches up from SQLite)."""
+        _check_claim(scope, via)
         report = IngestReport()
         self.vectors  # noqa: B018 - loaded (and caught up) before the first article
         for done, item in enumerate(items, start=1):
@@ -206,7 +228,7 @@ class Engine:
                 report.skipped.append(item)
             else:
                 with self._write_lock:
-                    self._ingest_one(item, report)
+                    self._ingest_one(item, report, (scope, via))
                     self._catch_up(self.vectors)
             progress("ingest", done, None)
         with self._write_lock:
@@ -217,24 +239,39 @@ class Engine:
                 self.lexical.build(progress)
         return report
 
-    def _ingest_one(self, draft: ArticleDraft, report: IngestReport) -> None:
+    def _ingest_one(self, draft: ArticleDraft, report: IngestReport, claim: tuple[str, str]) -> None:
         try:
-            outcome = ingest_draft(draft, self.store, self.passager)
+            outcome = ingest_draft(draft, self.store, self.passager, claim)
         except Exception as exc:  # one bad article never stops the batch
             log.exception("could not ingest %s", draft.origin)
             report.skipped.append(Skipped(draft.origin, f"could not be stored: {exc}"))
             return
         if outcome.kind == "skipped":
             report.skipped.append(Skipped(draft.origin, outcome.reason))
-        elif outcome.kind == "added":
+            return
+        report.stored.append(Stored(outcome.article_id, outcome.story_id or outcome.article_id, outcome.kind))
+        if outcome.kind == "added":
             report.added += 1
         elif outcome.kind == "updated":
             report.updated += 1
         else:
             report.duplicates += 1
 
-    def remove(self, article_id: str) -> bool:
-        """Remove an article; another outlet's copy of its story, if any, takes its place."""
+    def remove(self, article_id: str, *, scope: str | None = None) -> bool:
+        """Remove an article; another outlet's copy of its story, if any, takes its place.
+
+        `scope` None (or the operator's) removes it for everyone. A server's scope removes only what it
+        brought: its claims on the story go, and the story with them when no one else carries it;
+        False when the server does not see the article at all, `NotYours` when it sees it without
+        having brought it (the operator's news)."""
+        if scope is not None and parse_scope(scope) != OPERATOR:
+            story = self.store.story_of(article_id)
+            if story is None or not self.store.visible(story, scope):
+                return False
+            if scope not in {s for s, _ in self.store.claims_of(story)}:
+                raise NotYours(f"article {article_id} is the operator's news: only operators can remove it")
+            self.release([story], scope=scope)
+            return True
         with self._write_lock:
             if self.store.article(article_id) is None:
                 return False
@@ -244,6 +281,28 @@ class Engine:
             self._catch_up(self.vectors)
             self._save_vectors(self.vectors)
         return True
+
+    def release(self, article_ids: Iterable[str], *, scope: str, via: str | None = None) -> list[str]:
+        """Drop `scope`'s claims (of `via`, or all) on these articles' stories; what is left with no
+        claim is removed (a claimed copy takes a story's place). Returns the removed article ids."""
+        parse_scope(scope)
+        with self._write_lock:
+            removed, orphans = self.store.release_claims(list(article_ids), scope, via)
+            for story in orphans:
+                _, heir = self.store.remove_story_article(story)
+                removed.append(story)
+                if heir is not None:
+                    self._index_articles([heir])
+            self._catch_up(self.vectors)
+            self._save_vectors(self.vectors)
+        return removed
+
+    def claimed(self, scope: str | None, *, limit: int | None = None) -> list[tuple[str, str]]:
+        """(id, title) of the stories `scope` may remove, newest first: those it claims (a server),
+        every one (None or the operator's)."""
+        if scope is None or parse_scope(scope) == OPERATOR:
+            return [(a.id, a.title) for a in self.store.articles(limit=limit)]
+        return self.store.claimed_stories(scope, limit=limit)
 
     def _index_articles(self, articles: list[Article], *, reuse: bool = True) -> None:
         """(Re)build the passages of these articles in SQLite, each swapped in one transaction (the
@@ -326,8 +385,9 @@ class Engine:
         since: str | None = None,
         until: str | None = None,
         sources: Iterable[str] | None = None,
+        viewer: str | None = None,
     ) -> list[Hit]:
-        filters = Filters(since, until, tuple(sources) if sources else None)
+        filters = Filters(since, until, tuple(sources) if sources else None, parse_viewer(viewer))
         return hybrid_search(
             query,
             store=self.store,
@@ -339,8 +399,15 @@ class Engine:
             weights=self.weights,
         )
 
-    def article(self, article_id: str) -> Article | None:
-        return self.store.article(article_id)
+    def article(self, article_id: str, *, viewer: str | None = None) -> Article | None:
+        """The article, if stored (and one `viewer` may see)."""
+        story = self.store.story_of(article_id) if viewer is not None else None
+        if story is not None and not self.store.visible(story, viewer):
+            return None
+        article = self.store.article(article_id)
+        if article is not None and viewer is not None and not self.store.visible(article_id, viewer):
+            return None
+        return article
 
     def articles(
         self,
@@ -349,22 +416,28 @@ class Engine:
         until: str | None = None,
         sources: Iterable[str] | None = None,
         limit: int | None = None,
+        viewer: str | None = None,
     ) -> list[Article]:
-        return self.store.articles(Filters(since, until, tuple(sources) if sources else None), limit)
+        filters = Filters(since, until, tuple(sources) if sources else None, parse_viewer(viewer))
+        return self.store.articles(filters, limit)
 
     # -- what answers read besides search ---------------------------------------------------------
 
-    def sources(self) -> list[dict]:
+    def sources(self, *, viewer: str | None = None) -> list[dict]:
         """Outlets with their article counts and newest article date, largest first."""
-        return self.store.sources()
+        return self.store.sources(parse_viewer(viewer))
 
-    def copies_of(self, article_id: str) -> list[Article]:
-        """Other outlets' copies of a story's main article."""
-        return self.store.copies_of(article_id)
+    def copies_of(self, article_id: str, *, viewer: str | None = None) -> list[Article]:
+        """Other outlets' copies of a story's main article (those `viewer` may see)."""
+        return self.store.copies_of(article_id, parse_viewer(viewer))
 
-    def outlets_of(self, article_id: str) -> list[str]:
-        """Other outlets that published the same story."""
-        return self.store.outlets_of(article_id)
+    def outlets_of(self, article_id: str, *, viewer: str | None = None) -> list[str]:
+        """Other outlets that published the same story (of the copies `viewer` may see)."""
+        return self.store.outlets_of(article_id, parse_viewer(viewer))
+
+    def viewed_by(self, viewer: str | None) -> Engine:
+        """The engine as `viewer` sees it: its reads honour the viewer (the answers use it)."""
+        return self if viewer is None else Viewed(self, parse_viewer(viewer))  # type: ignore[return-value]
 
     def sentence_vectors(self, chunk_ids: Sequence[int]) -> dict[int, dict[tuple[int, int], np.ndarray]]:
         """chunk id -> {sentence span: its pooled vector}, for the passages that have them."""
@@ -394,7 +467,52 @@ class Engine:
             "dimension": meta.get("dimension"),
             "index_built_at": meta.get("built_at"),
             "updated_at": self.store.meta("updated_at"),
+            **self._freshness(),
             "embedding": embedding_info(
                 self._embedder, s.model, s.embed_backend, s.embed_cache_dir, meta.get("model")
             ),
         }
+
+    def _freshness(self) -> dict:
+        """How current the news is: the latest successful poll of all feeds and of each."""
+        feeds = self.store.feeds.freshness()
+        polls = [f["last_ok"] for f in feeds if f["last_ok"]]
+        return {"news_as_of": max(polls, default=None), "feeds": feeds}
+
+
+def _check_claim(scope: str, via: str) -> None:
+    parse_scope(scope)
+    if not isinstance(via, str) or not via.strip():
+        raise ValueError(f'not a way an article came: {via!r} (expected "manual" or "feed:<id>")')
+
+
+class Viewed:
+    """An engine whose reads are those of one viewer (index/scopes.py); everything else is the
+    engine's own. Answers take a viewer and read through this, so no read path can forget it."""
+
+    def __init__(self, engine: Engine, viewer: str):
+        self._engine, self.viewer = engine, viewer
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def search(self, query: str, **kwargs) -> list[Hit]:
+        return self._engine.search(query, viewer=self.viewer, **kwargs)
+
+    def articles(self, **kwargs) -> list[Article]:
+        return self._engine.articles(viewer=self.viewer, **kwargs)
+
+    def article(self, article_id: str) -> Article | None:
+        return self._engine.article(article_id, viewer=self.viewer)
+
+    def sources(self) -> list[dict]:
+        return self._engine.sources(viewer=self.viewer)
+
+    def copies_of(self, article_id: str) -> list[Article]:
+        return self._engine.copies_of(article_id, viewer=self.viewer)
+
+    def outlets_of(self, article_id: str) -> list[str]:
+        return self._engine.outlets_of(article_id, viewer=self.viewer)
+
+    def viewed_by(self, viewer: str | None) -> Engine:
+        return self._engine.viewed_by(viewer)

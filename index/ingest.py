@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
 from .embedding.passages import Passager
 from .models import Article, ArticleDraft
+from .scopes import OPERATOR
 from .storage import dedupe
 from .storage.records import Conflict
 from .storage.store import Store
@@ -29,6 +30,7 @@ class Outcome:
 
     kind: str
     article_id: str | None = None
+    story_id: str | None = None  # the story's main article (article_id itself unless a copy)
     added_chunks: tuple[int, ...] = ()
     removed_chunks: tuple[int, ...] = ()
     vectors: np.ndarray | None = None
@@ -59,8 +61,11 @@ def foreign_update(draft: ArticleDraft, url: str, stored_origin: str) -> str | N
     )
 
 
-def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outcome:
-    """Store a draft as added, updated or duplicate. The decision is made outside the write
+def ingest_draft(
+    draft: ArticleDraft, store: Store, passager: Passager, claim: tuple[str, str] = (OPERATOR, "manual")
+) -> Outcome:
+    """Store a draft as added, updated or duplicate, with `claim` (scope, via: who brought it) in the
+    same transaction. The decision is made outside the write
     transaction (embedding takes a while) and checked inside it: if another process stored the same
     URL or text meanwhile, it is made again, so a racing copy becomes a duplicate."""
     body = draft.body.strip()
@@ -68,13 +73,21 @@ def ingest_draft(draft: ArticleDraft, store: Store, passager: Passager) -> Outco
         return Outcome("skipped", reason="no article text (empty or too short)")
     for _ in range(ATTEMPTS):
         try:
-            return _ingest_once(draft, body, store, passager)
+            outcome = _ingest_once(draft, body, store, passager, claim)
+            if outcome.kind != "duplicate" or outcome.story_id is not None:
+                return outcome
+            # Already stored: this scope's claim is all there is to write (on it and its story).
+            story = store.claim(outcome.article_id, *claim)
+            if story is not None:
+                return replace(outcome, story_id=story)
         except Conflict:
             log.info("%s was stored meanwhile by another writer; deciding again", draft.origin)
     return Outcome("skipped", reason="changed by other writers while being stored; try again")
 
 
-def _ingest_once(draft: ArticleDraft, body: str, store: Store, passager: Passager) -> Outcome:
+def _ingest_once(
+    draft: ArticleDraft, body: str, store: Store, passager: Passager, claim: tuple[str, str]
+) -> Outcome:
     url = canonical_url(draft.url)
     text_hash = content_hash(body)
     observed = store.observe(url, text_hash)
@@ -115,8 +128,9 @@ def _ingest_once(draft: ArticleDraft, body: str, store: Store, passager: Passage
             vectors={},
             minhash=None,
             observed=observed,
+            claim=claim,
         )
-        return Outcome("duplicate", article_id=article.id, reason=f"same story as {story}")
+        return Outcome("duplicate", article_id=article.id, story_id=story, reason=f"same story as {story}")
 
     chunks = passager.chunk(article.title, body)
     vectors = passager.embed_chunks(article.title, chunks)
@@ -130,11 +144,13 @@ def _ingest_once(draft: ArticleDraft, body: str, store: Store, passager: Passage
         minhash=(sig.tobytes(), bands),
         replaces=existing[0] if existing else None,
         observed=observed,
+        claim=claim,
     )
     matrix = np.stack([vectors[c.embed_key] for c in chunks]) if chunks else None
     return Outcome(
         "updated" if existing else "added",
         article_id=article.id,
+        story_id=article.id,
         added_chunks=tuple(ids),
         removed_chunks=tuple(replaced),
         vectors=matrix,

@@ -99,12 +99,22 @@ class Hit(QuotedPassage):
         return {**self.quoted_json(), "score": round(self.score, 6)}
 
 
+@dataclass(frozen=True)
+class Stored:
+    """One ingested article: its id, its story's main article, and added | updated | duplicate."""
+
+    article_id: str
+    story_id: str
+    kind: str
+
+
 @dataclass
 class IngestReport:
     added: int = 0
     updated: int = 0
     duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    stored: list[Stored] = field(default_factory=list)  # what each stored draft became (not in JSON)
 
     @property
     def failed(self) -> bool:

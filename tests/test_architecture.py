@@ -18,12 +18,13 @@ LAYERS = [
     ("index.cli", "index.__main__"),  # the entry point: `newsbot run` starts the bot
     ("bot",),
     ("index.answers",),
+    ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
     ("index.engine", "index.ingest"),
     ("index.config",),
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion
     ("index.embedding",),  # the model and the passages it embeds
     ("index.storage",),  # SQLite, the source of truth
-    ("index.sources", "index.models", "index.text", "index.words", "index.runtime"),
+    ("index.sources", "index.models", "index.text", "index.words", "index.runtime", "index.scopes"),
 ]
 
 

@@ -12,7 +12,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from tests.fake_discord import FakeDiscord, World
+from tests.fake_discord import FakeDiscord, Perm, World
 from tests.fake_discord.gateway import REQUEST_MEMBERS, RESUME
 
 pytest_plugins = ["tests.fake_discord.plugin"]
@@ -332,3 +332,37 @@ async def test_auto_sharded_bot_asks_gateway_bot() -> None:
         assert bot.get_guild(world.guild_id) is not None
     assert DiscordWebSocket.DEFAULT_GATEWAY.host == "gateway.discord.gg"  # restored on exit
     assert Route.BASE == "https://discord.com/api/v10"
+
+
+async def test_several_guilds_each_with_its_own_members_and_a_guild_the_bot_leaves() -> None:
+    world = World()
+    other = world.add_guild("Sports Desk")
+    world.set_team(world.owner_id, [other.owner_id])
+    removed: asyncio.Queue[int] = asyncio.Queue()
+    bot = make_bot()
+
+    @bot.event
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        await removed.put(guild.id)
+
+    async with FakeDiscord(world=world) as fake, fake.run_bot(bot):
+        assert {g.id for g in bot.guilds} == {world.guild_id, other.id}
+        second = bot.get_guild(other.id)
+        assert second is not None and second.name == "Sports Desk"
+        assert [c.id for c in second.text_channels] == [other.general_id]
+        # Each guild's admins are admins there only; a channel's permissions come from its own guild.
+        assert world.permissions(other.admin_id, other.general_id) & Perm.MANAGE_GUILD
+        assert not world.permissions(other.member_id, other.general_id) & Perm.MANAGE_GUILD
+        assert world.permissions(world.admin_id, other.general_id) == 0  # not a member there
+        app = await bot.application_info()
+        assert app.team is not None and {m.id for m in app.team.members} == {world.owner_id, other.owner_id}
+
+        await bot.get_channel(other.general_id).send("hello B")
+        posted = await fake.wait_for_bot_message(other.general_id)
+        assert posted["content"] == "hello B"
+
+        await fake.remove_bot_from_guild(other.id)
+        assert await asyncio.wait_for(removed.get(), 2) == other.id
+        assert bot.get_guild(other.id) is None
+        with pytest.raises(discord.Forbidden):  # no longer a member: no access to its channels
+            await bot.http.send_message(other.general_id, params=discord.http.handle_message_parameters("x"))

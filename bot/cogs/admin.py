@@ -2,6 +2,9 @@
 
 Hidden from members by default (Manage Server) and checked again when invoked, since a server can
 override default permissions: Manage Server, Administrator, or a role whose id is in NEWSBOT_ADMIN_ROLES.
+A server's admins add and remove their server's own news (`/ingest`, `/remove`); operations on
+everything (`/reindex`, `/stats`, `/sync`, removing the operator's news) are for the bot's operators
+(`bot.client.is_operator`), whose `/ingest` adds news every server sees.
 Ingests, reindexes and removals run in the bot's admin pool, never in the threads answering uses.
 """
 
@@ -24,9 +27,10 @@ from index.engine import ReindexBusy
 from index.models import IngestReport
 
 from .. import engine_calls, render
-from ..client import admin_only, may_administer
+from ..client import admin_only, may_administer, operator_only, remove_scope, write_scope
 from ..errors import UserFacingError
 from ..parsing import resolve_article, title_choices
+from ..scoping import viewer_of
 from ..skips import ingest_summary
 
 if TYPE_CHECKING:
@@ -37,11 +41,12 @@ log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()
 
 
-def admin_command(**kwargs):
-    """An app command for admins: hidden by default, guild only, checked again at invocation."""
+def admin_command(*, operator: bool = False, **kwargs):
+    """An app command for admins (or operators only): hidden by default, guild only, checked again at
+    invocation."""
 
     def wrap(func):
-        func = admin_only(func)
+        func = operator_only(func) if operator else admin_only(func)
         func = app_commands.guild_only()(func)
         func = app_commands.default_permissions(manage_guild=True)(func)
         return app_commands.command(**kwargs)(func)
@@ -78,7 +83,11 @@ class Admin(commands.Cog):
 
     # -- reindex ----------------------------------------------------------------------------------
 
-    @admin_command(name="reindex", description="Rebuild the vector index; questions are answered meanwhile.")
+    @admin_command(
+        operator=True,
+        name="reindex",
+        description="Rebuild the vector index; questions are answered meanwhile.",
+    )
     @app_commands.describe(full="Re-chunk and re-embed every article (slow) instead of reusing embeddings.")
     async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
         if self.bot.engine.reindexing:
@@ -139,16 +148,16 @@ class Admin(commands.Cog):
         ):
             raise UserFacingError(f"That file is too large ({file.size} bytes).")
         await interaction.response.defer(thinking=True)
+        scope = await write_scope(interaction)
         if url is not None:
-            report = await self.bot.run_admin(self.bot.engine.ingest, [url.strip()])
+            report = await self.bot.run_admin(self.bot.engine.ingest, [url.strip()], scope=scope)
         else:
             assert file is not None
-            report = await self._ingest_file(file)
-        self.bot.titles.invalidate()
-        self.bot.outlet_names.invalidate()
+            report = await self._ingest_file(file, scope)
+        self.bot.invalidate_choices()
         await self._say(interaction, ingest_summary(report))
 
-    async def _ingest_file(self, file: discord.Attachment) -> IngestReport:
+    async def _ingest_file(self, file: discord.Attachment, scope: str) -> IngestReport:
         data = await file.read()
         name = _UNSAFE.sub("_", file.filename) or "upload.txt"
 
@@ -156,7 +165,7 @@ class Admin(commands.Cog):
             with tempfile.TemporaryDirectory(prefix="newsbot-upload-") as folder:
                 path = Path(folder) / name
                 path.write_bytes(data)
-                report = self.bot.engine.ingest([str(path)])
+                report = self.bot.engine.ingest([str(path)], scope=scope)
             # Skipped items are named by the uploaded file's name, not the server's temporary folder.
             prefix = f"{folder}{os.sep}"
             report.skipped = [replace(s, source=s.source.removeprefix(prefix)) for s in report.skipped]
@@ -164,36 +173,53 @@ class Admin(commands.Cog):
 
         return await self.bot.run_admin(ingest)
 
-    @admin_command(name="remove", description="Remove an article from the news held.")
+    @admin_command(name="remove", description="Remove an article this server added (operators: any article).")
     @app_commands.describe(article="The article: start typing its title and pick it from the list.")
     async def remove(self, interaction: discord.Interaction, article: str) -> None:
-        titles = await self.bot.titles.get()
+        scope = await remove_scope(interaction)
+        if scope is None:
+            titles = await self.bot.removable.get(None)
+        else:  # the server's own articles; the operator's are named so the refusal can say why
+            titles = await self.bot.titles.get(viewer_of(interaction))
         article_id = resolve_article(titles, article)
         title = dict(titles).get(article_id, article_id)
         await interaction.response.defer(thinking=True)
-        removed = await self.bot.run_admin(self.bot.engine.remove, article_id)
-        self.bot.titles.invalidate()
-        self.bot.outlet_names.invalidate()
-        await self._say(interaction, f"Removed “{title}”." if removed else f"“{title}” was already gone.")
+        removed = await self.bot.run_admin(self.bot.engine.remove, article_id, scope=scope)
+        self.bot.invalidate_choices()
+        if not removed:
+            await self._say(interaction, f"“{title}” was already gone.")
+        elif scope is not None and await asyncio.to_thread(self.bot.engine.article, article_id, viewer=scope):
+            # The server's claim is gone, but the operator's sources carry the story too.
+            await self._say(
+                interaction,
+                f"Removed “{title}” from this server's own news; the bot's own sources carry it too, "
+                "so it still shows here.",
+            )
+        else:
+            await self._say(interaction, f"Removed “{title}”.")
 
     @remove.autocomplete("article")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         # Checks do not run for autocomplete, and a server may show the command to anyone: only admins
-        # are offered article titles.
+        # are offered article titles, and only those they may remove.
         if not may_administer(interaction):
             return []
-        return title_choices(await self.bot.titles.get(), current)
+        return title_choices(await self.bot.removable.get(await remove_scope(interaction)), current)
 
     # -- stats / sync -----------------------------------------------------------------------------
 
-    @admin_command(name="stats", description="Articles, passages, model, last update, questions and latency.")
+    @admin_command(
+        operator=True,
+        name="stats",
+        description="Articles, passages, model, last update, questions and latency.",
+    )
     async def stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         stats, questions, votes = await asyncio.to_thread(engine_calls.stats, self.bot.engine)
         for part in render.stats_messages(stats, questions, votes):
             await interaction.followup.send(**part.kwargs(), ephemeral=True)
 
-    @admin_command(name="sync", description="Sync newsbot's slash commands with Discord now.")
+    @admin_command(operator=True, name="sync", description="Sync newsbot's slash commands with Discord now.")
     async def sync(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         await self.bot.sync_commands(force=True)

@@ -15,6 +15,7 @@ from .. import engine_calls, render
 from ..engine_calls import Turn
 from ..errors import APOLOGY, message_for
 from ..parsing import name_choices, parse_since, strip_mentions
+from ..scoping import viewer_of
 from ..views import AnswerView, AskedQuestion
 
 if TYPE_CHECKING:
@@ -90,7 +91,11 @@ class Ask(commands.Cog):
                 history = await self.history_of(message)
                 async with message.channel.typing():
                     answer, info = await asyncio.to_thread(
-                        engine_calls.answer_question, self.bot.engine, question, history=history
+                        engine_calls.answer_question,
+                        self.bot.engine,
+                        question,
+                        history=history,
+                        viewer=viewer_of(message),
                     )
             await self.reply(
                 message,
@@ -180,7 +185,12 @@ class Ask(commands.Cog):
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True, ephemeral=private)
             answer, info = await asyncio.to_thread(
-                engine_calls.answer_question, self.bot.engine, question, since=since_date, sources=sources
+                engine_calls.answer_question,
+                self.bot.engine,
+                question,
+                since=since_date,
+                sources=sources,
+                viewer=viewer_of(interaction),
             )
         asked = AskedQuestion(answer.question, since_date, sources, _cited(answer))
         await self.follow_up(interaction, render.answer_messages(answer, info), asked, ephemeral=private)
@@ -189,7 +199,7 @@ class Ask(commands.Cog):
     async def _source_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return name_choices(await self.bot.outlet_names.get(), current)
+        return name_choices(await self.bot.outlet_names.get(viewer_of(interaction)), current)
 
     async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         question = " ".join((message.content or answer_text(message)).split())
@@ -202,7 +212,9 @@ class Ask(commands.Cog):
             return
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
-            answer, info = await asyncio.to_thread(engine_calls.answer_question, self.bot.engine, question)
+            answer, info = await asyncio.to_thread(
+                engine_calls.answer_question, self.bot.engine, question, viewer=viewer_of(interaction)
+            )
         await self.follow_up(
             interaction,
             render.answer_messages(answer, info),

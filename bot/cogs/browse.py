@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from .. import engine_calls, render
 from ..parsing import name_choices
+from ..scoping import viewer_of
 
 if TYPE_CHECKING:
     from ..client import NewsBot
@@ -36,7 +37,11 @@ class Browse(commands.Cog):
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             found, info = await asyncio.to_thread(
-                engine_calls.latest_articles, self.bot.engine, source=source, count=count
+                engine_calls.latest_articles,
+                self.bot.engine,
+                source=source,
+                count=count,
+                viewer=viewer_of(interaction),
             )
         title = f"Latest from {source}" if source else "Latest articles"
         await self._send(interaction, render.articles_messages(title, found, info, empty="No articles yet."))
@@ -45,14 +50,16 @@ class Browse(commands.Cog):
     async def _sources(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return name_choices(await self.bot.outlet_names.get(), current)
+        return name_choices(await self.bot.outlet_names.get(viewer_of(interaction)), current)
 
     @app_commands.command(name="search", description="Articles matching your words, with dates and links.")
     @app_commands.describe(query="Words or a question to look for.")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 2, 300]) -> None:
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
-            hits, info = await asyncio.to_thread(engine_calls.search_articles, self.bot.engine, query)
+            hits, info = await asyncio.to_thread(
+                engine_calls.search_articles, self.bot.engine, query, viewer=viewer_of(interaction)
+            )
         parts = render.hits_messages(f"Search: {query}", hits, info, empty="No article matches.")
         await self._send(interaction, parts)
 
@@ -62,8 +69,10 @@ class Browse(commands.Cog):
     async def sources(self, interaction: discord.Interaction) -> None:
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
-            outlets, info = await asyncio.to_thread(engine_calls.outlets, self.bot.engine)
-        await self._send(interaction, render.sources_messages(outlets, info))
+            outlets, info, feeds = await asyncio.to_thread(
+                engine_calls.sources_overview, self.bot.engine, viewer_of(interaction)
+            )
+        await self._send(interaction, render.sources_messages(outlets, info, feeds))
 
 
 async def setup(bot: NewsBot) -> None:

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from .. import engine_calls, render
 from ..parsing import resolve_article, title_choices
+from ..scoping import viewer_of
 
 if TYPE_CHECKING:
     from ..client import NewsBot
@@ -33,17 +34,18 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
     async def article(
         self, interaction: discord.Interaction, title: str, points: app_commands.Range[int, 1, 10] = 3
     ) -> None:
-        article_id = resolve_article(await self.bot.titles.get(), title)
+        viewer = viewer_of(interaction)
+        article_id = resolve_article(await self.bot.titles.get(viewer), title)
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
-                engine_calls.summarize_article, self.bot.engine, article_id, points
+                engine_calls.summarize_article, self.bot.engine, article_id, points, viewer=viewer
             )
         await self._send(interaction, render.summary_messages(summary, info))
 
     @article.autocomplete("title")
     async def _titles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return title_choices(await self.bot.titles.get(), current)
+        return title_choices(await self.bot.titles.get(viewer_of(interaction)), current)
 
     @app_commands.command(name="topic", description="Summarize what the news says about a topic.")
     @app_commands.describe(
@@ -58,7 +60,7 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
-                engine_calls.summarize_topic, self.bot.engine, topic, days=days
+                engine_calls.summarize_topic, self.bot.engine, topic, days=days, viewer=viewer_of(interaction)
             )
         await self._send(interaction, render.summary_messages(summary, info))
 
@@ -69,7 +71,9 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
     ) -> None:
         with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
-            summary, info = await asyncio.to_thread(engine_calls.summarize_period, self.bot.engine, days)
+            summary, info = await asyncio.to_thread(
+                engine_calls.summarize_period, self.bot.engine, days, viewer=viewer_of(interaction)
+            )
         await self._send(interaction, render.summary_messages(summary, info))
 
 

@@ -34,13 +34,16 @@ def answer(
     question: str,
     *,
     generative: bool | None = None,
+    viewer: str | None = None,
     **asked: Unpack[Asked],
 ) -> Answer:
     """Answer a question from the news held, quoting articles verbatim with numbered citations.
 
     `history` holds earlier turns of the conversation (questions, or (question, Answer) pairs);
-    `now` sets the clock for relative dates; `generative` overrides NEWSBOT_LLM_URL being set.
+    `now` sets the clock for relative dates; `generative` overrides NEWSBOT_LLM_URL being set;
+    `viewer` (index/scopes.py) is whose news may be read: every read below goes through it.
     """
+    engine = engine.viewed_by(viewer)
     plan = make_plan(engine, question, **asked)
     if not set(content_terms(plan.query)) - GENERAL:
         result = _digest(engine, plan) if plan.dates.active or plan.prefer_recent else None

@@ -44,10 +44,17 @@ def check_points(max_points: int) -> int:
 
 
 def summarize_article(
-    engine: Engine, article_id: str, *, max_points: int = ARTICLE_POINTS, max_chars: int = EMBED_LIMIT
+    engine: Engine,
+    article_id: str,
+    *,
+    max_points: int = ARTICLE_POINTS,
+    max_chars: int = EMBED_LIMIT,
+    viewer: str | None = None,
 ) -> Summary | None:
-    """The article's key sentences in its own order, each cited; None if there is no such article."""
+    """The article's key sentences in its own order, each cited; None if there is no such article
+    (that `viewer` may see)."""
     check_points(max_points)
+    engine = engine.viewed_by(viewer)
     article = engine.article(article_id)
     if article is None:
         return None
@@ -86,11 +93,13 @@ def summarize_topic(
     sources: Iterable[str] | None = None,
     now: date | datetime | str | None = None,
     max_points: int = TOPIC_POINTS,
+    viewer: str | None = None,
 ) -> Summary:
     """Key points about a subject, grouped by story (biggest first; the first point of each story has
     its headline and outlets as `heading`), oldest first within a story; no points when the news held
     says nothing about it."""
     check_points(max_points)
+    engine = engine.viewed_by(viewer)
     plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
     topic = plan.question  # cleaned like any question
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
@@ -181,9 +190,11 @@ def summarize_period(
     sources: Iterable[str] | None = None,
     now: date | datetime | str | None = None,
     max_stories: int = PERIOD_STORIES,
+    viewer: str | None = None,
 ) -> Summary:
     """The period's stories grouped by topic, biggest first: a headline and one or two cited sentences
     each (the headline is the `heading` of the story's first point)."""
+    engine = engine.viewed_by(viewer)
     start, end = period_range(period, now)
     start, end = intersect(since, start, later=True), intersect(until, end, later=False)
     articles = engine.articles(since=start, until=end, sources=sources, limit=PERIOD_ARTICLES)

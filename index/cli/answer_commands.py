@@ -16,7 +16,7 @@ from ..answers import answer, summarize_article, summarize_period, summarize_top
 from ..answers.summarize import check_points, period_range
 from ..engine import Engine
 from ..models import Answer, Citation, Hit, Summary
-from .common import AsJson, DataDir, Since, Source, Until, emit, open_engine
+from .common import AsJson, DataDir, Since, Source, Until, Viewer, emit, open_engine
 from .input import QUERIES_FILE, check_article_id, iso_date, query_lines
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def ask(
         ),
     ] = None,
     now: Now = None,
+    viewer: Viewer = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -69,11 +70,12 @@ def ask(
     with open_engine(data_dir) as engine:
         if questions is not None:
             for ident, text in asked:
-                result = answer(engine, text, since=since, until=until, sources=source, now=now)
+                asked_with = {"since": since, "until": until, "sources": source, "now": now}
+                result = answer(engine, text, viewer=viewer, **asked_with)
                 _show_answer(result, as_json, extra={"id": ident})
             return
         assert question is not None
-        result = answer(engine, question, since=since, until=until, sources=source, now=now)
+        result = answer(engine, question, since=since, until=until, sources=source, now=now, viewer=viewer)
     _show_answer(result, as_json)
 
 

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from ..config import Settings, settings_problem
 from ..engine import Engine
+from ..scopes import parse_viewer
 from ..storage.store import StoreUnusable
 from .input import (
     SURROGATE,
@@ -45,6 +46,24 @@ Until = Annotated[
 Source = Annotated[
     list[str] | None,
     typer.Option("--source", help="Only articles from this outlet (repeatable).", callback=outlet_names),
+]
+
+
+def viewer_option(value: str | None) -> str | None:
+    try:
+        return parse_viewer(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+Viewer = Annotated[
+    str | None,
+    typer.Option(
+        "--viewer",
+        help='Only what this viewer sees: "operator" (the bot\'s DMs) or "guild:<id>" (that Discord '
+        "server) [default: everything].",
+        callback=viewer_option,
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import AsJson, Bar, DataDir, Since, Source, Until, emit, open_engine, printable
+from .common import AsJson, Bar, DataDir, Since, Source, Until, Viewer, emit, open_engine, printable
 from .input import QUERIES_FILE, article_id_argument, query_lines
 
 
@@ -50,6 +50,7 @@ def search(
             "--queries", help='JSON Lines of {"id", "query"}: one result line each.', **QUERIES_FILE
         ),
     ] = None,
+    viewer: Viewer = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -62,10 +63,10 @@ def search(
     with open_engine(data_dir) as engine:
         if queries is not None:
             for ident, text in asked:
-                hits = engine.search(text, k=k, since=since, until=until, sources=source)
+                hits = engine.search(text, k=k, since=since, until=until, sources=source, viewer=viewer)
                 emit({"id": ident, "hits": [h.to_json() for h in hits]})
             return
-        hits = engine.search(query, k=k, since=since, until=until, sources=source)
+        hits = engine.search(query, k=k, since=since, until=until, sources=source, viewer=viewer)
     if as_json:
         emit([h.to_json() for h in hits])
         return
@@ -82,12 +83,13 @@ def articles(
     until: Until = None,
     source: Source = None,
     limit: Annotated[int | None, typer.Option(help="At most this many, newest first.", min=1)] = None,
+    viewer: Viewer = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
     """List stored articles, newest first."""
     with open_engine(data_dir) as engine:
-        found = engine.articles(since=since, until=until, sources=source, limit=limit)
+        found = engine.articles(since=since, until=until, sources=source, limit=limit, viewer=viewer)
     if as_json:
         emit(
             [

@@ -78,9 +78,11 @@ class ImpactIndex:
         since: str | None = None,
         until: str | None = None,
         sources: tuple[str, ...] | None = None,
+        excluded: np.ndarray | None = None,
     ) -> list[tuple[int, float]] | None:
         """(chunk id, bm25) of the best `limit` indexed passages for these stemmed query terms (one
-        per quoted word, as FTS5 sums one score per phrase); None when a term was not indexed."""
+        per quoted word, as FTS5 sums one score per phrase); None when a term was not indexed.
+        `excluded`: sorted chunk ids left out (the passages a viewer may not see)."""
         terms = list(terms)
         if any(t in self.skipped for t in terms):
             return None
@@ -94,6 +96,9 @@ class ImpactIndex:
                 postings.append(docs)
         if not postings or limit <= 0:
             return []
+        if excluded is not None and len(excluded) and self.size:
+            at = np.clip(np.searchsorted(self.chunk_ids, excluded), 0, self.size - 1)
+            scores[at[self.chunk_ids[at] == excluded]] = 0  # (every matching passage scores above 0)
         if since or until or sources or self.dead:
             candidates = np.flatnonzero(scores)
             candidates = candidates[self.mask(since, until, sources, at=candidates)]
@@ -106,6 +111,8 @@ class ImpactIndex:
             candidates = np.unique(candidates)
         else:  # postings cover much of the store: every score is a candidate
             candidates = _best(scores, limit)
+        if excluded is not None and len(excluded):
+            candidates = candidates[scores[candidates] > 0]
         if len(candidates) > limit:
             candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
         order = np.lexsort((self.chunk_ids[candidates], -scores[candidates]))

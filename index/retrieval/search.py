@@ -77,7 +77,7 @@ def hybrid_search(
     weights = weights or FusionWeights()
     if parsed is None:
         needs_outlets = weights.outlet_searches or weights.outlet_boost
-        outlets = [s["source"] for s in store.sources()] if needs_outlets else []
+        outlets = [s["source"] for s in store.sources(filters.viewer)] if needs_outlets else []
         parsed = parse_query(query, outlets)
     # Deeper lists only when the question names outlets: each outlet's view is cut from them.
     depth = weights.candidates * (DEEP if weights.outlet_searches and parsed.outlets else 1)
@@ -85,7 +85,9 @@ def hybrid_search(
     if vectors is not None and embedder is not None and vectors.count:
         # The model and FAISS run outside the GIL while BM25 ranks: on 2 cores the two overlap.
         allowed = store.allowed_chunk_ids(filters) if filters.active else None
-        dense_search = _DENSE.submit(_dense, query, embedder, vectors, depth, allowed)
+        # A viewer's hidden passages (other servers' own news) are few: left out, not listed.
+        hidden = store.hidden_chunks(filters.viewer) if allowed is None and filters.viewer else None
+        dense_search = _DENSE.submit(_dense, query, embedder, vectors, depth, allowed, hidden)
     bare = _without_mentions(parsed)  # the question without the outlets and dates it names
     lexical = store.lexical(bare if weights.strip_mentions else query, depth, filters)
     rescored = bool(weights.sentence_weight and weights.sentence_depth)
@@ -103,7 +105,7 @@ def hybrid_search(
     pool = [cid for cid, _ in lexical] + [cid for cid, _ in dense] if named else []
     for outlet in named[: weights.outlet_searches]:
         # The named outlet's own best passages, from the same (deeper) lists: one search, many views.
-        mine = store.among(pool, Filters(filters.since, filters.until, (outlet,)))
+        mine = store.among(pool, Filters(filters.since, filters.until, (outlet,), filters.viewer))
         scoped = fuse(_within(lexical, mine, n), _within(dense, mine, n), weights)
         for chunk_id, score in scoped:
             fused[chunk_id] = max(fused.get(chunk_id, 0.0), weights.outlet_weight * score)
@@ -124,12 +126,13 @@ def hybrid_search(
         rows.update((cid, row) for cid, row in early.items() if cid not in rows)  # picking may want them
     fetched = _Rows(store, ranked, rows)
     picked = _pick(ranked, fetched.article, k, per_article, weights.same_article)
-    full = store.passages([cid for cid, _ in picked])  # a passage of a removed article drops out here
-    return [_hit(store, full[cid], score) for cid, score in picked if cid in full]
+    # a passage of a removed article (or one the viewer may not see) drops out here
+    full = store.passages([cid for cid, _ in picked], filters.viewer)
+    return [_hit(store, full[cid], score, filters.viewer) for cid, score in picked if cid in full]
 
 
-def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed) -> Ranked:
-    return vectors.search(embed_cached(embedder, [query])[0], depth, allowed)
+def _dense(query: str, embedder: Embedder, vectors: VectorIndex, depth: int, allowed, hidden) -> Ranked:
+    return vectors.search(embed_cached(embedder, [query])[0], depth, allowed, hidden)
 
 
 def _without_mentions(parsed: ParsedQuery) -> str:
@@ -256,7 +259,7 @@ def _pick(
     return picked
 
 
-def _hit(store: Store, row: tuple, score: float) -> Hit:
+def _hit(store: Store, row: tuple, score: float, viewer: str | None = None) -> Hit:
     chunk_id, article_id, start, end, text, title, source, url, published = row
     return Hit(
         chunk_id=chunk_id,
@@ -269,5 +272,5 @@ def _hit(store: Store, row: tuple, score: float) -> Hit:
         start=start,
         end=end,
         score=float(np.float32(score)),
-        also_reported_by=tuple(store.outlets_of(article_id)),
+        also_reported_by=tuple(store.outlets_of(article_id, viewer)),
     )

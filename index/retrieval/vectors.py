@@ -194,8 +194,16 @@ class VectorIndex:
                 self._deleted_sel = None
             return len(fresh)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(chunk id, cosine) of the k nearest passages, optionally only among `allowed` ids."""
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, excluded: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the k nearest passages, optionally only among `allowed` ids, or
+        leaving out `excluded` ones (a viewer's hidden passages: few, so excluded rather than listed)."""
+        if allowed is not None and excluded is not None and len(excluded):
+            allowed = np.setdiff1d(np.asarray(allowed, dtype=np.int64), excluded)
+            excluded = None
+        if excluded is not None and len(excluded) == 0:
+            excluded = None
         if self.count == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
@@ -206,22 +214,27 @@ class VectorIndex:
         try:
             with self._lock:
                 if self.kind == FLAT:
-                    return self._search_flat(query, k, allowed)
-                return self._search_approximate(query, k, allowed)
+                    return self._search_flat(query, k, allowed, excluded)
+                return self._search_approximate(query, k, allowed, excluded)
         finally:
             faiss.omp_set_num_threads(threads)
 
-    def _search_flat(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    def _search_flat(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None, excluded: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         params = None
         if allowed is not None:
             if len(allowed) == 0:
                 return []
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+        elif excluded is not None:
+            batch = faiss.IDSelectorBatch(np.asarray(excluded, dtype=np.int64))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorNot(batch))
         scores, ids = self.index.search(query, min(k, self.count), params=params)
         return _pairs(ids[0], scores[0])
 
     def _search_approximate(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None, excluded: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """HNSW or IVF; `ef` is the HNSW beam, or the IVF cells scanned."""
         k = min(k, self.count)
@@ -241,6 +254,11 @@ class VectorIndex:
             # a search that keeps only a fraction of what it visits needs a proportionally wider one
             ef = min(int(ef * self.index.ntotal / len(allowed)), 4 * ef)
             sel = faiss.IDSelectorBatch(allowed)
+        elif excluded is not None:
+            left_out = np.union1d(self._deleted_array(), excluded) if self._deleted else excluded
+            batch = faiss.IDSelectorBatch(np.asarray(left_out, dtype=np.int64))
+            sel = faiss.IDSelectorNot(batch)  # (`batch` lives until the search below returns)
+            ef = int(ef * self.index.ntotal / max(int(self.index.ntotal) - len(left_out), 1))
         elif self._deleted:
             if self._deleted_sel is None:
                 batch = faiss.IDSelectorBatch(self._deleted_array())

@@ -106,15 +106,22 @@ def parse_feed(
             drafts.append(
                 Skipped(entry_origin, f"could not read feed entry ({type(error).__name__}: {error})")
             )
-    pages = _fetch_linked(fetcher if fetch_linked else None, drafts, origin, max_linked)
-    for draft in drafts:
-        yield _completed(draft, pages) if isinstance(draft, ArticleDraft) else draft
+    yield from complete_teasers(drafts, fetcher if fetch_linked else None, origin, max_linked)
     if len(entries) > max_entries:
         yield Skipped(
             origin,
             f"feed has {len(entries)} entries: read the first {max_entries} "
             "(the cap is NEWSBOT_FEED_MAX_ENTRIES)",
         )
+
+
+def complete_teasers(
+    drafts: list[ArticleDraft | Skipped], fetcher: Fetcher | None, origin: str, max_linked: int
+) -> list[ArticleDraft | Skipped]:
+    """Each teaser completed from its linked page (up to `max_linked` pages; none without a fetcher).
+    Separate from parse_feed so a poller reads a feed first and fetches pages only for its new entries."""
+    pages = _fetch_linked(fetcher, drafts, origin, max_linked)
+    return [_completed(draft, pages) if isinstance(draft, ArticleDraft) else draft for draft in drafts]
 
 
 def repair_xml(data: bytes) -> bytes:

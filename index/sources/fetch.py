@@ -52,11 +52,15 @@ class FetchError(Exception):
         {"bad-url", "refused-address", "timeout", "http-status", "network", "too-large", "bad-response"}
     )
 
-    def __init__(self, reason: str, kind: str = "network") -> None:
+    def __init__(
+        self, reason: str, kind: str = "network", *, status: int | None = None, retry_after: str | None = None
+    ) -> None:
         super().__init__(reason)
         assert kind in self.KINDS, kind
         self.reason = reason
         self.kind = kind
+        self.status = status  # the HTTP status of an "http-status" failure
+        self.retry_after = retry_after  # its Retry-After header as sent (429/503 say when to come back)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,13 @@ class FetchedPage:
     url: str  # the final URL, after redirects
     content_type: str  # the Content-Type header as sent ("" when missing)
     body: bytes
+    status: int = 200  # 304 (empty body) when a conditional request found the page unchanged
+    etag: str | None = None  # the validators a poller sends back next time (conditional requests)
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     @property
     def mime_type(self) -> str:
@@ -130,11 +141,14 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str) -> FetchedPage:
-        """Download `url`; raise FetchError with a specific reason and kind on any failure."""
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchedPage:
+        """Download `url`; raise FetchError with a specific reason and kind on any failure.
+
+        With `etag` / `last_modified` (validators a previous response gave) the request is conditional:
+        an unchanged page comes back as a FetchedPage with status 304 and no body."""
         token = addresses.deadline.set(time.monotonic() + self.timeout)
         try:
-            return self._fetch(url)
+            return self._fetch(url, _conditional(etag, last_modified))
         except FetchError:
             raise
         except AddressRefused as error:
@@ -176,9 +190,9 @@ class Fetcher:
                 done.result()
         return results
 
-    def _fetch(self, url: str) -> FetchedPage:
+    def _fetch(self, url: str, headers: dict[str, str]) -> FetchedPage:
         self._check_url(url)
-        request = self._client.build_request("GET", url)
+        request = self._client.build_request("GET", url, headers=headers)
         for _ in range(MAX_REDIRECTS + 1):
             response = self._client.send(request, stream=True, follow_redirects=False)
             try:
@@ -197,7 +211,16 @@ class Fetcher:
 
     def _read(self, response: httpx.Response) -> FetchedPage:
         if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip(), "http-status")
+            raise FetchError(
+                f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+                "http-status",
+                status=response.status_code,
+                retry_after=response.headers.get("Retry-After"),
+            )
+        headers = response.headers
+        validators = {"etag": headers.get("ETag"), "last_modified": headers.get("Last-Modified")}
+        if response.status_code == 304:
+            return FetchedPage(str(response.url), "", b"", status=304, **validators)
         content_type = response.headers.get("Content-Type", "")
         length = response.headers.get("Content-Length")
         if length and length.strip().isdigit() and int(length) > self.max_bytes:
@@ -209,7 +232,13 @@ class Fetcher:
         size = decoder.size
         final_url = str(response.url)
         log.debug("fetched %s (%d bytes, %s)", final_url, size, content_type)
-        return FetchedPage(url=final_url, content_type=content_type, body=b"".join(chunks))
+        return FetchedPage(
+            url=final_url,
+            content_type=content_type,
+            body=b"".join(chunks),
+            status=response.status_code,
+            **validators,
+        )
 
     def _check_url(self, url: str) -> None:
         try:
@@ -271,6 +300,16 @@ class _Decoder:
             return self._inflate(raw)
         self.started = True
         return out
+
+
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The headers of a conditional GET (RFC 9110 section 13.1): a server that honours them answers 304."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 def _timed_out(timeout: float) -> str:

@@ -13,7 +13,7 @@ from ..text import sentence_spans
 from .fulltext import (
     date_words,
 )
-from .records import ARTICLE_COLUMNS, Conflict, Filters, NewChunk, article_row
+from .records import ARTICLE_COLUMNS, Conflict, Filters, NewChunk, article_row, viewer_clause
 from .select import select_in
 from .spans import encode_spans
 
@@ -63,17 +63,20 @@ class Articles:
         minhash: tuple[bytes, list[str]] | None,
         replaces: str | None = None,
         observed: tuple | None = None,
+        claim: tuple[str, str] | None = None,
     ) -> tuple[list[int], list[int]]:
         """Store an article, its passages, embeddings and lexical rows in one transaction, replacing
         the article `replaces` (a previous version) in the same transaction.
 
         `observed` is what `observe` returned when the write was decided on: if another writer
         changed it since, nothing is written and `Conflict` is raised (decide again, then write).
-        Returns (new chunk ids, removed chunk ids)."""
+        `claim` (scope, via) is recorded on the article and its story (a new version keeps the
+        previous version's claims). Returns (new chunk ids, removed chunk ids)."""
         with self.write():
             if observed is not None and self.observe(canonical_url, content_hash) != observed:
                 raise Conflict(f"article {article.id} was written meanwhile by another writer")
             self._sources = None
+            kept = self._claims_rows(replaces) if replaces else []
             removed = self.delete_article(replaces) if replaces else []
             if self.db.execute("SELECT 1 FROM articles WHERE id = ?", [article.id]).fetchone():
                 raise Conflict(f"article {article.id} was stored meanwhile by another writer")
@@ -102,6 +105,9 @@ class Articles:
                 self.db["minhash_bands"].insert_all(
                     ({"band": band, "article_id": article.id} for band in bands), ignore=True
                 )
+            self._put_claims(article.id, kept)
+            if claim is not None:
+                self._insert_claims(article.id, article.duplicate_of, *claim)
             self.set_meta("updated_at", article.ingested_at)
         return ids, removed
 
@@ -163,10 +169,12 @@ class Articles:
         Returns (removed chunk ids, promoted copy or None)."""
         with self.write():
             copies = self.copies_of(article_id)
+            claims = self._claims_rows(article_id)  # the story's: they go with it to its new main article
             removed = self.delete_article(article_id)
             if not copies:
                 return removed, None
             heir = copies[0]
+            self._put_claims(heir.id, claims)
             self.db.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [heir.id])
             self.db.execute(
                 "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?", [heir.id, article_id]
@@ -193,6 +201,7 @@ class Articles:
             chunk_ids = self._delete_chunks(article_id)
             self.db.execute("DELETE FROM minhash_bands WHERE article_id = ?", [article_id])
             self.db.execute("DELETE FROM minhashes WHERE article_id = ?", [article_id])
+            self.db.execute("DELETE FROM article_claims WHERE article_id = ?", [article_id])
             self.db.execute("DELETE FROM articles WHERE id = ?", [article_id])
         return chunk_ids
 
@@ -211,21 +220,26 @@ class Articles:
         with self.lock:
             return [article_row(r) for r in self.db.execute(sql, params)]
 
-    def copies_of(self, article_id: str) -> list[Article]:
-        """The near-duplicate copies recorded for a story's main article."""
+    def copies_of(self, article_id: str, viewer: str | None = None) -> list[Article]:
+        """The near-duplicate copies recorded for a story's main article (those `viewer` may see: a
+        copy another server brought is not shown, nor its outlet named)."""
+        where, params = viewer_clause("articles", viewer)
         with self.lock:
             rows = self.db.execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE duplicate_of = ? ORDER BY ingested_at, id",
-                [article_id],
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE duplicate_of = ? AND {where} "
+                "ORDER BY ingested_at, id",
+                [article_id, *params],
             ).fetchall()
         return [article_row(r) for r in rows]
 
-    def outlets_of(self, article_id: str) -> list[str]:
-        """Other outlets that published the same story (recorded near-duplicates)."""
+    def outlets_of(self, article_id: str, viewer: str | None = None) -> list[str]:
+        """Other outlets that published the same story (recorded near-duplicates `viewer` may see)."""
+        where, params = viewer_clause("articles", viewer)
         with self.lock:
             rows = self.db.execute(
-                "SELECT DISTINCT source FROM articles WHERE duplicate_of = ? AND source IS NOT NULL",
-                [article_id],
+                "SELECT DISTINCT source FROM articles WHERE duplicate_of = ? AND source IS NOT NULL "
+                f"AND {where}",
+                [article_id, *params],
             ).fetchall()
         return [r[0] for r in rows]
 

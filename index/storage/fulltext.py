@@ -112,7 +112,10 @@ class FullText:
             return []
         impacts = self.impacts
         if impacts is not None:
-            head = impacts.search(self._tokens(words), limit, filters.since, filters.until, filters.sources)
+            hidden = self.hidden_chunks(filters.viewer) if filters.viewer is not None else None
+            head = impacts.search(
+                self._tokens(words), limit, filters.since, filters.until, filters.sources, excluded=hidden
+            )
             if head is not None:
                 if self._newest_chunk <= impacts.max_id:
                     return head
@@ -124,7 +127,7 @@ class FullText:
         match = " OR ".join(f'"{w}"' for w in words)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS.values())
         rank = f"bm25(chunks_fts, {weights})"
-        if not filters.active:
+        if not filters.active and filters.viewer is None:
             # Only main articles have passages, so no join is needed: FTS5 ranks and limits alone.
             sql = (
                 f"SELECT rowid, -{rank} FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid > ? "

@@ -134,3 +134,70 @@ def m008_change_log(db: Database) -> None:
         "CREATE TRIGGER chunks_log_remove AFTER DELETE ON chunks "
         "BEGIN INSERT INTO changes (chunk_id, op) VALUES (old.id, 'remove'); END"
     )
+
+
+@migrations()
+def m009_article_claims(db: Database) -> None:
+    """Who brought each article: one row per (article, scope, way it came). A story's main article
+    carries the claims of every scope that brought the story (its own or a near-duplicate copy); a
+    copy carries those of the scopes that brought that copy (which outlets a viewer is told about).
+    Articles stored before this migration were the operator's, added by hand."""
+    db.execute(
+        "CREATE TABLE article_claims (article_id TEXT NOT NULL, scope TEXT NOT NULL, via TEXT NOT NULL, "
+        "claimed_at TEXT NOT NULL, PRIMARY KEY (article_id, scope, via)) WITHOUT ROWID"
+    )
+    # The servers' own news is looked up by scope (a small part of a large store).
+    db.execute("CREATE INDEX idx_claims_scope ON article_claims(scope, article_id)")
+    db.execute(
+        "INSERT INTO article_claims (article_id, scope, via, claimed_at) "
+        "SELECT id, 'operator', 'manual', coalesce(ingested_at, '') FROM articles"
+    )
+    # What a viewer may not see changes only with the servers' claims (or the passages of a server's
+    # stories): triggers count those changes, whatever the path, so every process re-reads the servers'
+    # news only when it changed, not on each of the operator's ingests (docs/processes.md).
+    db.execute("CREATE TABLE claims_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER)")
+    db.execute("INSERT INTO claims_version VALUES (1, 0)")
+    bump = "UPDATE claims_version SET version = version + 1 WHERE id = 1"
+    guild = "SELECT 1 FROM article_claims g WHERE g.article_id = {row}.article_id AND g.scope >= 'guild:' "
+    guild += "AND g.scope < 'guild;'"
+    for event, row in (("INSERT", "new"), ("DELETE", "old")):
+        db.execute(
+            f"CREATE TRIGGER claims_{event.lower()} AFTER {event} ON article_claims "
+            f"WHEN {row}.scope != 'operator' OR EXISTS ({guild.format(row=row)}) BEGIN {bump}; END"
+        )
+    db.execute(
+        f"CREATE TRIGGER claims_chunks AFTER INSERT ON chunks WHEN EXISTS ({guild.format(row='new')}) "
+        f"BEGIN {bump}; END"
+    )
+
+
+@migrations()
+def m010_feeds(db: Database) -> None:
+    """Feeds the poller follows (index/live/), what it saw in each, and the stories posted to channels.
+
+    `feeds`: one row per (scope, url), with its validators (etag, last_modified) for conditional
+    requests, its schedule (`next_due`, seconds since the epoch) and its health. `feed_entries`: every
+    entry read from a feed, by a key stable across polls (its link, else its text) and a version (a hash
+    of its text), written after the entry's article commits, so a crash between the two only re-reads an
+    entry that ingest then finds stored (a duplicate, never a second copy). `backlog` marks the entries
+    found by a feed's first poll: they are indexed but not offered as new stories. `story_posts`: the
+    stories posted to a scope's channels, recorded when the bot confirms it posted them."""
+    db.execute(
+        "CREATE TABLE feeds (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, title TEXT, "
+        "scope TEXT NOT NULL, channel_id INTEGER, interval_s INTEGER NOT NULL, etag TEXT, "
+        "last_modified TEXT, next_due REAL NOT NULL DEFAULT 0, last_checked TEXT, last_ok TEXT, "
+        "last_new TEXT, last_error TEXT, failures INTEGER NOT NULL DEFAULT 0, "
+        "broken INTEGER NOT NULL DEFAULT 0, paused INTEGER NOT NULL DEFAULT 0, added_by TEXT, "
+        "added_at TEXT NOT NULL, UNIQUE (scope, url))"
+    )
+    db.execute("CREATE INDEX idx_feeds_due ON feeds(paused, next_due)")
+    db.execute(
+        "CREATE TABLE feed_entries (feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE, "
+        "entry_key TEXT NOT NULL, version TEXT NOT NULL, article_id TEXT, seen_at TEXT NOT NULL, "
+        "backlog INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (feed_id, entry_key))"
+    )
+    db.execute("CREATE INDEX idx_feed_entries_article ON feed_entries(article_id)")
+    db.execute(
+        "CREATE TABLE story_posts (scope TEXT NOT NULL, story_id TEXT NOT NULL, channel_id INTEGER, "
+        "posted_at TEXT NOT NULL, PRIMARY KEY (scope, story_id))"
+    )

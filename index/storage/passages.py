@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from sqlite_utils import Database
 
-from .records import Filters
+from .records import Filters, viewer_clause
 from .select import select_in
 
 
@@ -18,17 +18,19 @@ class Passages:
     db: Database
     lock: threading.RLock
 
-    def passages(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
+    def passages(self, chunk_ids: Sequence[int], viewer: str | None = None) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, start, end, text, title, source, url, published): a hit,
-        for the passages that exist in articles that are not copies of another."""
+        for the passages that exist in articles that are not copies of another (and that `viewer` may
+        see: checked here again, on the few passages picked, whatever the indexes let through)."""
+        where, params = viewer_clause("a", viewer)
         sql = (
             "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.url, a.published "
             # CROSS JOIN keeps SQLite from scanning articles first: look the chunks up by id, then
             # their articles in the citation index, which holds all this reads (migration m007).
             "FROM chunks c CROSS JOIN articles a ON a.id = c.article_id "
-            "WHERE c.id IN ({marks}) AND a.duplicate_of IS NULL"
+            f"WHERE c.id IN ({{marks}}) AND a.duplicate_of IS NULL AND {where}"
         )
-        return {r[0]: r for r in select_in(self.db, self.lock, sql, list(chunk_ids))}
+        return {r[0]: r for r in select_in(self.db, self.lock, sql, list(chunk_ids), params)}
 
     def passage_texts(self, chunk_ids: Sequence[int]) -> dict[int, tuple]:
         """chunk id -> (chunk id, article id, text, sentences) of the passages that exist: what search
@@ -60,6 +62,8 @@ class Passages:
         head = np.zeros(0, dtype=np.int64)
         if impacts is not None:
             head, after = impacts.allowed(filters.since, filters.until, filters.sources), impacts.max_id
+            if filters.viewer is not None:  # (the SQL below sees the viewer's claims itself)
+                head = head[~np.isin(head, self.hidden_chunks(filters.viewer))]
         where, params = filters.sql("a")
         join = "CROSS JOIN" if after else "JOIN"  # after: walk the newer passages, then their articles
         sql = f"SELECT c.id FROM chunks c {join} articles a ON a.id = c.article_id WHERE c.id > ? AND {where}"
@@ -74,6 +78,8 @@ class Passages:
         if self.impacts is None:  # a small store: the allowed list comes straight from the indexes
             return set(self.allowed_chunk_ids(filters).tolist()).intersection(ids.tolist())
         covered, passing = self.impacts.among(ids, filters.since, filters.until, filters.sources)
+        if filters.viewer is not None:
+            passing &= ~np.isin(ids, self.hidden_chunks(filters.viewer))
         keep = set(ids[passing].tolist())
         ids = ids[~covered]  # newer than the impact index: ask SQLite
         where, params = filters.sql("a")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models import Article
+from ..scopes import visible_scopes
 from .select import placeholders
 
 
@@ -37,11 +38,14 @@ class NewChunk:
 
 @dataclass(frozen=True)
 class Filters:
-    """Date range (inclusive ISO dates) and outlet names; None means no restriction."""
+    """Date range (inclusive ISO dates), outlet names and viewer (index/scopes.py: whose news may be
+    shown); None means no restriction. `active` counts the date and outlet filters only: a viewer hides
+    a small part of a store (other servers' own news), which reads exclude rather than list."""
 
     since: str | None = None
     until: str | None = None
     sources: tuple[str, ...] | None = None
+    viewer: str | None = None
 
     def sql(self, alias: str = "a") -> tuple[str, list]:
         clauses, params = [f"{alias}.duplicate_of IS NULL"], []
@@ -54,11 +58,28 @@ class Filters:
         if self.sources:
             clauses.append(f"lower({alias}.source) IN ({placeholders(self.sources)})")
             params.extend(s.lower() for s in self.sources)
+        if self.viewer is not None:
+            clause, more = viewer_clause(alias, self.viewer)
+            clauses.append(clause)
+            params.extend(more)
         return " AND ".join(clauses), params
 
     @property
     def active(self) -> bool:
         return bool(self.since or self.until or self.sources)
+
+
+def viewer_clause(alias: str, viewer: str | None) -> tuple[str, list]:
+    """SQL: the article `alias` is one `viewer` may see (any claim of a scope it sees, or no claim)."""
+    scopes = visible_scopes(viewer)
+    if scopes is None:
+        return "1", []
+    return (
+        f"(EXISTS (SELECT 1 FROM article_claims vc WHERE vc.article_id = {alias}.id AND vc.scope IN "
+        f"({placeholders(scopes)})) OR NOT EXISTS (SELECT 1 FROM article_claims vc WHERE vc.article_id = "
+        f"{alias}.id))",
+        list(scopes),
+    )
 
 
 ARTICLE_COLUMNS = "id, title, title_derived, source, url, published, author, body, ingested_at, duplicate_of"

@@ -18,7 +18,9 @@ from sqlite_utils import Database
 
 from .articles import Articles
 from .changes import ChangeLog
+from .claims import Claims
 from .embeddings import EmbeddingCache
+from .feeds import FeedRows
 from .folder_lock import folder_lock
 from .fulltext import (
     FullText,
@@ -84,7 +86,7 @@ def _not_ours(path: Path | str, tables: set[str]) -> str:
     return f"{path} is another program's SQLite database (tables: {shown}), not newsbot's: use another folder"
 
 
-class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
+class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
     """One connection guarded by a lock; each base class holds the SQL of one part of the schema."""
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
@@ -97,10 +99,12 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
         self.lock = threading.RLock()
         self._writing = 0  # depth of nested `write()` blocks on this connection
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
+        self._by_viewer: dict[str, tuple] = {}  # sources(viewer) by viewer, with what they were made from
         self._tokens = Tokenizer()
         # The lexical accelerator for the passages it covers (index/retrieval/lexical.py); FTS5 ranks
         # the rest.
         self.impacts: ImpactIndex | None = None
+        self.feeds = FeedRows(self)  # the poller's tables (index/live/)
         if migrations.pending(self.db):
             if self.path == ":memory:":
                 migrations.apply(self.db)
@@ -171,11 +175,16 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
                 "chunks": one("SELECT count(*) FROM chunks").fetchone()[0],
             }
 
-    def sources(self) -> list[dict]:
-        """Outlets with their article counts and newest article date, largest first.
+    def sources(self, viewer: str | None = None) -> list[dict]:
+        """Outlets with their article counts and newest article date, largest first (of the stories
+        `viewer` may see: index/scopes.py).
 
         Every search asks for the outlet names (to spot them in the question), so the answer is kept
-        until the next write instead of grouping all articles per query."""
+        until the next write instead of grouping all articles per query. For a viewer, the operator's
+        outlets (all but the servers' own stories) are grouped once per commit and the viewer's own
+        stories (few) added to them."""
+        if viewer is not None:
+            return self._viewer_sources(viewer)
         with self.lock:
             if self._sources is None:
                 rows = self.db.execute(
@@ -184,3 +193,42 @@ class Store(Articles, Passages, FullText, EmbeddingCache, ChangeLog):
                 ).fetchall()
                 self._sources = [{"source": r[0], "articles": r[1], "newest": r[2]} for r in rows]
             return [dict(row) for row in self._sources]
+
+    def _viewer_sources(self, viewer: str) -> list[dict]:
+        """Every outlet's figures less the stories `viewer` may not see (few): their counts are taken
+        off, and an outlet's newest date is looked up again only when a hidden story held it. Kept
+        until the outlet list or the servers' claims change."""
+        every = self.sources()
+        with self.lock:
+            key = (self._sources, self.claims_version())
+            cached = self._by_viewer.get(viewer)
+            if cached is not None and cached[0][0] is key[0] and cached[0][1] == key[1]:
+                return [dict(row) for row in cached[1]]
+        merged = []
+        hidden = self.hidden_outlets(viewer)
+        for row in every:
+            gone = hidden.get(row["source"])
+            if gone:
+                row["articles"] -= len(gone)
+                if row["articles"] <= 0:
+                    continue
+                if row["newest"] is not None and any(day == row["newest"] for _, day in gone):
+                    row["newest"] = self._newest_but(row["source"], {story for story, _ in gone})
+            merged.append(row)
+        merged.sort(key=lambda r: (-r["articles"], r["source"]))
+        with self.lock:
+            if len(self._by_viewer) >= 256:
+                self._by_viewer.pop(next(iter(self._by_viewer)))
+            self._by_viewer[viewer] = (key, merged)
+        return [dict(row) for row in merged]
+
+    def _newest_but(self, source: str, skip: set[str]) -> str | None:
+        """The newest date of an outlet's stories other than `skip` (by the outlets index, m004)."""
+        where = "source IS NULL" if source == "unknown" else "source = ?"
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT id, published FROM articles WHERE duplicate_of IS NULL AND {where} "
+                "ORDER BY published DESC",
+                [] if source == "unknown" else [source],
+            )
+            return next((day for story, day in rows if story not in skip), None)

@@ -139,3 +139,24 @@ def test_lists_and_stats_render():
         excerpt="word " * 200, start=0, end=5,
     )  # fmt: skip
     assert render.hit_line(hit).endswith(" …") and len(render.hit_line(hit)) < 400
+
+
+def test_footer_says_news_as_of_when_it_matters():
+    info = IndexInfo(articles=60, updated_at="2023-12-26T10:15:00+00:00", as_of="2026-12-02T08:30:00+00:00")
+    assert render.footer_for(info) == "News as of 2026-12-02 08:30 UTC · 60 articles held"
+
+
+def test_sources_list_each_feed_with_its_latest_successful_check():
+    feeds = [
+        {"feed": 1, "title": "Local Gazette", "url": "http://a.example/rss", "scope": "operator",
+         "last_ok": "2026-12-02T08:30:00+00:00"},
+        {"feed": 2, "title": None, "url": "http://b.example/rss", "scope": "guild:1", "last_ok": None},
+    ]  # fmt: skip
+    outlets = [{"source": "Local Gazette", "articles": 3, "newest": "2026-12-01"}]
+    [message] = render.sources_messages(outlets, INFO, feeds)
+    [embed] = message.embeds
+    assert embed.fields[0].name == "Feeds followed"
+    assert embed.fields[0].value.splitlines() == [
+        "[Local Gazette](http://a.example/rss) — news as of 2026-12-02 08:30 UTC",
+        "[http://b.example/rss](http://b.example/rss) — not checked successfully yet",
+    ]

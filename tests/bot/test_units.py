@@ -149,6 +149,26 @@ def test_admin_roles_are_ids_and_a_name_is_refused_with_a_hint(monkeypatch):
         BotSettings(_env_file=None)
 
 
+def test_home_guilds_are_ids_and_a_bad_entry_stops_start_up_naming_it(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("NEWSBOT_HOME_GUILD_IDS", " 111, 222 ")
+    assert BotSettings(_env_file=None).home_guild_ids == [111, 222]
+    monkeypatch.setenv("NEWSBOT_HOME_GUILD_IDS", "111, My Server")
+    with pytest.raises(ValidationError, match=r"takes server ids, not names \('My Server'\).*Copy Server ID"):
+        BotSettings(_env_file=None)
+
+
+def test_viewer_of_a_guild_and_a_dm():
+    from types import SimpleNamespace
+
+    from bot.scoping import viewer_of
+
+    assert viewer_of(SimpleNamespace(guild_id=42, guild=None)) == "guild:42"
+    assert viewer_of(SimpleNamespace(guild_id=None, guild=None)) == "operator"
+    assert viewer_of(SimpleNamespace(guild=SimpleNamespace(id=7))) == "guild:7"  # a message
+
+
 def test_python_m_bot_with_a_role_name_says_to_use_ids(tmp_path):
     from pathlib import Path
 

@@ -95,6 +95,28 @@ def test_search_filters_from_the_command_line(newsbot, corpus):
     assert dated and all(h["published"] >= "2025-01-01" for h in dated)
 
 
+def test_viewer_option_shows_what_a_server_or_dms_see(newsbot, corpus, tmp_path):
+    from index.config import Settings
+    from index.engine import Engine
+    from index.models import ArticleDraft
+
+    folder, _ = corpus
+    newsbot("ingest", str(folder), "--json")  # the operator's news
+    body = "Jellyfish filled the harbour of Quillmoor on Saturday. " * 3
+    own = ArticleDraft(body=body, origin="t", source="Q")
+    with Engine(Settings(data_dir=tmp_path / "data", _env_file=None), embedder=HashEmbedder()) as engine:
+        engine.ingest_items([own], scope="guild:5")
+    listed = {}
+    for viewer in (None, "operator", "guild:5", "guild:6"):
+        option = ["--viewer", viewer] if viewer else []
+        listed[viewer] = len(json.loads(newsbot("articles", "--json", *option).stdout))
+    assert listed == {None: 6, "operator": 5, "guild:5": 6, "guild:6": 5}
+    hits = json.loads(newsbot("search", "jellyfish Quillmoor", "--viewer", "guild:6", "--json").stdout)
+    assert "Q" not in {h["source"] for h in hits}
+    refused = newsbot("articles", "--viewer", "guild:x", code=2)
+    assert "not a scope: 'guild:x'" in refused.output
+
+
 def test_reindex_reuses_stored_embeddings(newsbot, corpus):
     folder, _ = corpus
     newsbot("ingest", str(folder), "--json")

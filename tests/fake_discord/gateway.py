@@ -234,12 +234,14 @@ class GatewayHub:
         ready = payloads.ready_payload(
             world, session_id=session.session_id, resume_url=self.resume_url, shard=shard
         )
-        if not session.owns_guild(world.guild_id):
-            ready["guilds"] = []
+        ready["guilds"] = [g for g in ready["guilds"] if session.owns_guild(int(g["id"]))]
         await conn.dispatch(session, "READY", ready)
-        if session.owns_guild(world.guild_id) and intents & GUILDS:
-            guild = payloads.guild_create_payload(world, all_members=bool(intents & GUILD_PRESENCES))
-            await conn.dispatch(session, "GUILD_CREATE", guild)
+        for guild_id in world.bot_guilds():
+            if session.owns_guild(guild_id) and intents & GUILDS:
+                guild = payloads.guild_create_payload(
+                    world, guild_id, all_members=bool(intents & GUILD_PRESENCES)
+                )
+                await conn.dispatch(session, "GUILD_CREATE", guild)
         self._identified.set()
 
     async def resume(self, conn: GatewayConnection, d: Payload) -> None:
@@ -258,21 +260,22 @@ class GatewayHub:
         await conn.dispatch(session, "RESUMED", {"_trace": ["fake-discord"]})
 
     async def request_members(self, conn: GatewayConnection, d: Payload) -> None:
-        if conn.session is None or int(d["guild_id"]) != self.world.guild_id:
-            return
         world = self.world
+        if conn.session is None or int(d["guild_id"]) not in world.bot_guilds():
+            return
+        guild = world.guild(int(d["guild_id"]))
         wanted = {int(u) for u in d.get("user_ids") or []}
         query = (d.get("query") or "").lower()
         ids = [
             uid
-            for uid in world.members
+            for uid in guild.members
             if (not wanted or uid in wanted) and world.users[uid]["username"].lower().startswith(query)
         ]
         if d.get("limit"):
             ids = ids[: d["limit"]]
         chunk: Payload = {
-            "guild_id": str(world.guild_id),
-            "members": [world.member_payload(uid) for uid in ids],
+            "guild_id": str(guild.id),
+            "members": [world.member_payload(uid, guild_id=guild.id) for uid in ids],
             "chunk_index": 0,
             "chunk_count": 1,
         }

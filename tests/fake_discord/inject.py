@@ -142,10 +142,14 @@ class EventInjection:
         await self.dispatch("INTERACTION_CREATE", payload)
         return rec
 
-    def _command_ref(self, name: str, kind: int, guild_id: CommandScope) -> tuple[int, int | None]:
-        """(command id, data.guild_id) of a registered command, the way Discord would send them."""
+    def _command_ref(
+        self, name: str, kind: int, guild_id: CommandScope, channel_id: int | None = None
+    ) -> tuple[int, int | None]:
+        """(command id, data.guild_id) of a registered command, the way Discord would send them
+        ("auto": the commands of the channel's guild, else global ones)."""
         root = name.split()[0]
-        scopes = [self.world.guild_id, None] if guild_id == "auto" else [guild_id]
+        here = self.world.guild_of(channel_id) if channel_id and self.world.channel(channel_id) else None
+        scopes = [here or self.world.guild_id, None] if guild_id == "auto" else [guild_id]
         for scope in scopes:
             for cmd in self.commands.get(scope, {}).values():
                 if cmd["name"] == root and cmd["type"] == kind:
@@ -168,7 +172,7 @@ class EventInjection:
         ``data.guild_id`` (discord.py needs it to find a guild-only command). Pass the guild id
         explicitly for commands the test did not sync.
         """
-        cmd_id, cmd_guild = self._command_ref(name, 1, command_guild_id)
+        cmd_id, cmd_guild = self._command_ref(name, 1, command_guild_id, channel_id)
         data = payloads.command_data(self.world, name, options, command_id=cmd_id, command_guild_id=cmd_guild)
         return await self.send_interaction(
             payloads.APPLICATION_COMMAND, data, user_id=user_id, channel_id=channel_id, locale=locale
@@ -185,7 +189,7 @@ class EventInjection:
         command_guild_id: CommandScope = "auto",
     ) -> InteractionRecord:
         """The user is typing option ``focused`` of ``/name`` (its current text is in ``options``)."""
-        cmd_id, cmd_guild = self._command_ref(name, 1, command_guild_id)
+        cmd_id, cmd_guild = self._command_ref(name, 1, command_guild_id, channel_id)
         data = payloads.command_data(
             self.world, name, options, command_id=cmd_id, command_guild_id=cmd_guild, focused=focused
         )
@@ -282,6 +286,27 @@ class EventInjection:
                 return
             await asyncio.sleep(0.002)
 
+    async def remove_bot_from_guild(self, guild_id: int) -> None:
+        """The bot is kicked from (or leaves) a guild: its membership goes, then GUILD_DELETE."""
+        self.world.guild(guild_id).members.pop(self.world.bot_id, None)
+        await self.hub.wait_identified()
+        await self.hub.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
+
+    async def add_bot_to_guild(self, guild_id: int) -> None:
+        """The bot is invited (back) to a seeded guild: membership, then GUILD_CREATE."""
+        guild = self.world.guild(guild_id)
+        if self.world.bot_id not in guild.members:
+            self.world.add_member(self.world.bot_id, [guild.bot_role_id], guild_id=guild_id)
+        await self.hub.wait_identified()
+        data = payloads.guild_create_payload(self.world, guild_id)
+        del data["unavailable"]  # absent on a join (False would be a guild coming back from an outage)
+        await self.hub.dispatch("GUILD_CREATE", data, guild_id=guild_id)
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """A guild channel is deleted: gone from the world (REST answers Unknown Channel), CHANNEL_DELETE."""
+        channel = self.world.channels.pop(channel_id)
+        await self.dispatch("CHANNEL_DELETE", channel)
+
     async def reconnect_gateway(self) -> None:
         """Ask the bot to reconnect (op 7); it comes back with RESUME."""
         await self.hub.send_reconnect()
@@ -319,7 +344,7 @@ class EventInjection:
         if (guild_id := self.world.guild_of(int(message["channel_id"]))) is not None:
             data["guild_id"] = str(guild_id)
             if event == "MESSAGE_REACTION_ADD":
-                data["member"] = self.world.member_payload(user_id)
+                data["member"] = self.world.member_payload(user_id, guild_id=guild_id)
                 data["message_author_id"] = message["author"]["id"]
         if user_id != self.world.bot_id or self.echo_bot_messages:
             await self.dispatch(event, data)

@@ -27,17 +27,20 @@ PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2,
 
 
 # -- guild / session --------------------------------------------------------------------------------
-def guild_payload(world: World) -> Payload:
-    """The REST guild object (``GET /guilds/{id}``)."""
+def guild_payload(world: World, guild_id: int | None = None) -> Payload:
+    """The REST guild object (``GET /guilds/{id}``) of ``guild_id`` (the first guild by default)."""
+    guild = world.guild(guild_id)
+    channels = world.guild_channels(guild.id)
+    system_channel = guild.general_id or (channels[0]["id"] if channels else None)
     return {
-        "id": str(world.guild_id),
-        "name": world.guild_name,
+        "id": str(guild.id),
+        "name": guild.name,
         "icon": None,
         "splash": None,
         "discovery_splash": None,
         "banner": None,
         "description": None,
-        "owner_id": str(world.owner_id),
+        "owner_id": str(guild.owner_id),
         "afk_channel_id": None,
         "afk_timeout": 300,
         "verification_level": 0,
@@ -48,7 +51,7 @@ def guild_payload(world: World) -> Payload:
         "premium_tier": 0,
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
-        "system_channel_id": str(world.general_id),
+        "system_channel_id": None if system_channel is None else str(system_channel),
         "system_channel_flags": 0,
         "rules_channel_id": None,
         "public_updates_channel_id": None,
@@ -56,7 +59,7 @@ def guild_payload(world: World) -> Payload:
         "vanity_url_code": None,
         "application_id": None,
         "features": [],
-        "roles": world.role_list(),
+        "roles": world.role_list(guild.id),
         "emojis": [],
         "stickers": [],
         "max_members": 500000,
@@ -65,21 +68,23 @@ def guild_payload(world: World) -> Payload:
     }
 
 
-def guild_create_payload(world: World, *, all_members: bool = False) -> Payload:
+def guild_create_payload(world: World, guild_id: int | None = None, *, all_members: bool = False) -> Payload:
     """``GUILD_CREATE`` after READY: the guild with channels and threads.
 
     Like Discord, ``members`` holds only the bot itself unless ``all_members`` (the fake sets it
     for sessions with the GUILD_PRESENCES intent); bots with GUILD_MEMBERS chunk the rest.
     """
-    member_ids = list(world.members) if all_members else [world.bot_id]
-    members = [world.member_payload(uid) for uid in member_ids]
-    return guild_payload(world) | {
+    guild = world.guild(guild_id)
+    member_ids = list(guild.members) if all_members else [world.bot_id]
+    members = [world.member_payload(uid, guild_id=guild.id) for uid in member_ids]
+    channels = world.guild_channels(guild.id)
+    return guild_payload(world, guild.id) | {
         "unavailable": False,
-        "large": len(world.members) >= 250,
-        "member_count": len(world.members),
-        "joined_at": world.members[world.bot_id]["joined_at"],
-        "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in world.channels.values()],
-        "threads": list(world.threads.values()),
+        "large": len(guild.members) >= 250,
+        "member_count": len(guild.members),
+        "joined_at": guild.members[world.bot_id]["joined_at"],
+        "channels": [{k: v for k, v in c.items() if k != "guild_id"} for c in channels],
+        "threads": world.guild_threads(guild.id),
         "members": members,
         "voice_states": [],
         "presences": [],
@@ -94,7 +99,7 @@ def ready_payload(world: World, *, session_id: str, resume_url: str, shard: list
     data: Payload = {
         "v": 10,
         "user": world.user(world.bot_id) | {"verified": True, "mfa_enabled": False, "email": None},
-        "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+        "guilds": [{"id": str(gid), "unavailable": True} for gid in world.bot_guilds()],
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,
@@ -125,13 +130,13 @@ def application_payload(world: World) -> Payload:
         "bot_require_code_grant": False,
         "verify_key": "0" * 64,
         "owner": world.user(world.owner_id),
-        "team": None,
+        "team": world.team,
         "flags": 0,
         "tags": [],
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "role_connections_verification_url": None,
-        "approximate_guild_count": 1,
+        "approximate_guild_count": len(world.bot_guilds()),
         "bot": world.user(world.bot_id),
     }
 
@@ -199,14 +204,15 @@ def gateway_message(world: World, message: Payload) -> Payload:
     if guild_id is None:
         return dict(message)
     data = dict(message, guild_id=str(guild_id))
+    members = world.guild(guild_id).members
     author_id = int(message["author"]["id"])
-    if author_id in world.members and not message.get("webhook_id"):
-        data["member"] = world.member_payload(author_id, with_user=False)
+    if author_id in members and not message.get("webhook_id"):
+        data["member"] = world.member_payload(author_id, with_user=False, guild_id=guild_id)
     data["mentions"] = [
         u
         | (
-            {"member": world.member_payload(int(u["id"]), with_user=False)}
-            if int(u["id"]) in world.members
+            {"member": world.member_payload(int(u["id"]), with_user=False, guild_id=guild_id)}
+            if int(u["id"]) in members
             else {}
         )
         for u in message["mentions"]

@@ -130,7 +130,7 @@ def _command_scope(fake: FakeDiscord, app_id: str, guild_id: str | None) -> dict
     if int(app_id) != fake.world.application_id:
         raise ApiError(403, 50001, "Missing Access")
     gid = None if guild_id is None else int(guild_id)
-    if gid is not None and gid != fake.world.guild_id:
+    if gid is not None and gid not in fake.world.bot_guilds():
         raise ApiError(403, 50001, "Missing Access")
     return fake.commands.setdefault(gid, {})
 
@@ -248,7 +248,13 @@ async def create_message(fake: FakeDiscord, req: RecordedRequest, channel_id: st
     if (req.json or {}).get("message_reference"):
         needed.append(Perm.READ_MESSAGE_HISTORY)
     require(fake, int(channel_id), *needed)
-    message = fake.store.build(int(channel_id), fake.world.bot_id, req.json or {}, req.files)
+    body = req.json or {}
+    if body.get("enforce_nonce") and body.get("nonce") is not None:
+        # Discord: a nonce seen from the same author lately returns that message, creating none.
+        for sent in fake.store.history(int(channel_id), limit=100):
+            if sent.get("nonce") == body["nonce"] and int(sent["author"]["id"]) == fake.world.bot_id:
+                return Reply(sent)
+    message = fake.store.build(int(channel_id), fake.world.bot_id, body, req.files)
     if not fake.world.permissions(fake.world.bot_id, int(channel_id)) & Perm.EMBED_LINKS:
         message["embeds"] = []  # Discord silently drops embeds without EMBED_LINKS
     await fake.publish_bot_message(message)
@@ -374,53 +380,60 @@ async def join_thread(fake: FakeDiscord, req: RecordedRequest, channel_id: str) 
 
 
 # -- guilds -----------------------------------------------------------------------------------------
-def guild_or_404(fake: FakeDiscord, guild_id: str) -> None:
-    if int(guild_id) != fake.world.guild_id:
+def guild_or_404(fake: FakeDiscord, guild_id: str) -> int:
+    """The guild's id, if the bot is in it (else Discord's Unknown Guild)."""
+    if int(guild_id) not in fake.world.bot_guilds():
         raise unknown("Guild", 10004)
+    return int(guild_id)
 
 
 @route("GET", "/guilds/{guild_id}")
 async def get_guild(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
-    guild = payloads.guild_payload(fake.world)
+    gid = guild_or_404(fake, guild_id)
+    guild = payloads.guild_payload(fake.world, gid)
     if req.query.get("with_counts") in ("true", "1"):
-        guild |= {"approximate_member_count": len(fake.world.members), "approximate_presence_count": 0}
+        count = len(fake.world.guild(gid).members)
+        guild |= {"approximate_member_count": count, "approximate_presence_count": 0}
     return Reply(guild)
 
 
 @route("GET", "/guilds/{guild_id}/channels")
 async def get_guild_channels(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
-    return Reply(list(fake.world.channels.values()))
+    return Reply(fake.world.guild_channels(guild_or_404(fake, guild_id)))
 
 
 @route("GET", "/guilds/{guild_id}/roles")
 async def get_roles(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
-    return Reply(fake.world.role_list())
+    return Reply(fake.world.role_list(guild_or_404(fake, guild_id)))
 
 
 @route("GET", "/guilds/{guild_id}/threads/active")
 async def active_threads(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
-    return Reply({"threads": list(fake.world.threads.values()), "members": []})
+    threads = fake.world.guild_threads(guild_or_404(fake, guild_id))
+    return Reply({"threads": threads, "members": []})
 
 
 @route("GET", "/guilds/{guild_id}/members")
 async def list_members(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
+    gid = guild_or_404(fake, guild_id)
     after = int(req.query.get("after", 0))
     limit = int(req.query.get("limit", 1))
-    ids = sorted(uid for uid in fake.world.members if uid > after)[:limit]
-    return Reply([fake.world.member_payload(uid) for uid in ids])
+    ids = sorted(uid for uid in fake.world.guild(gid).members if uid > after)[:limit]
+    return Reply([fake.world.member_payload(uid, guild_id=gid) for uid in ids])
 
 
 @route("GET", "/guilds/{guild_id}/members/{user_id}")
 async def get_member(fake: FakeDiscord, req: RecordedRequest, guild_id: str, user_id: str) -> Reply:
-    guild_or_404(fake, guild_id)
-    if int(user_id) not in fake.world.members:
+    gid = guild_or_404(fake, guild_id)
+    if int(user_id) not in fake.world.guild(gid).members:
         raise unknown("Member", 10007)
-    return Reply(fake.world.member_payload(int(user_id)))
+    return Reply(fake.world.member_payload(int(user_id), guild_id=gid))
+
+
+@route("DELETE", "/users/@me/guilds/{guild_id}")
+async def leave_guild(fake: FakeDiscord, req: RecordedRequest, guild_id: str) -> Reply:
+    await fake.remove_bot_from_guild(guild_or_404(fake, guild_id))
+    return Reply()
 
 
 # -- CDN --------------------------------------------------------------------------------------------

@@ -3,12 +3,18 @@
 Everything is stored in Discord's JSON shapes (ids as strings), so REST and gateway payloads can
 be cut straight from it. Tests reach the seeded ids through attributes (``world.general_id``,
 ``world.admin_id`` ...) and may add users/members/channels before the bot connects.
+
+More guilds: ``world.add_guild("Other")`` seeds a second guild (its own owner, admin, member, roles
+and ``#general``) and returns its :class:`GuildSeed`; members and roles are kept per guild, and a
+channel belongs to the guild named in its ``guild_id``. The application's owner is the first guild's
+owner unless ``world.set_team(...)`` makes a team own it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass, field
 from typing import Any
 
 from .ids import iso, snowflake_at
@@ -102,8 +108,37 @@ def overwrite(target_id: int, *, role: bool = True, allow: int = 0, deny: int = 
     return {"id": str(target_id), "type": 0 if role else 1, "allow": str(int(allow)), "deny": str(int(deny))}
 
 
+@dataclass
+class GuildSeed:
+    """One guild of the world: its name, owner, members and roles (and, for added guilds, seeded ids)."""
+
+    id: int
+    name: str
+    owner_id: int
+    members: dict[int, Payload] = field(default_factory=dict)  # user id -> member payload without "user"
+    roles: dict[int, Payload] = field(default_factory=dict)
+    admin_id: int = 0
+    member_id: int = 0
+    admin_role_id: int = 0
+    bot_role_id: int = 0
+    general_id: int = 0
+
+    @property
+    def everyone_role_id(self) -> int:
+        return self.id
+
+    @property
+    def guild_id(self) -> int:
+        return self.id
+
+    @property
+    def channel_id(self) -> int:
+        """Its ``#general`` (the one channel an added guild is seeded with)."""
+        return self.general_id
+
+
 class World:
-    """One seeded guild plus DMs. Mutate it before the bot connects to change the seed."""
+    """Seeded guilds (one unless ``add_guild``) plus DMs. Mutate it before the bot connects."""
 
     def __init__(self) -> None:
         sf = iter(snowflake_at(_SEED_TIME, i) for i in range(1, 4096))
@@ -120,9 +155,15 @@ class World:
         self._seed_iter = sf
 
         self.users: dict[int, Payload] = {}
-        self.members: dict[int, Payload] = {}  # user id -> member payload *without* "user"
-        self.roles: dict[int, Payload] = {}
-        self.channels: dict[int, Payload] = {}  # guild channels, categories included
+        self.members: dict[int, Payload] = {}  # the first guild's: user id -> member payload *without* "user"
+        self.roles: dict[int, Payload] = {}  # the first guild's
+        first = GuildSeed(self.guild_id, self.guild_name, self.owner_id, self.members, self.roles)
+        first.admin_id, first.member_id, first.general_id = self.admin_id, self.member_id, self.general_id
+        first.admin_role_id, first.bot_role_id = self.admin_role_id, self.bot_role_id
+        self.guilds: dict[int, GuildSeed] = {self.guild_id: first}
+        #: The team owning the application (``set_team``); None: ``owner_id`` owns it alone.
+        self.team: Payload | None = None
+        self.channels: dict[int, Payload] = {}  # guild channels of every guild, categories included
         self.threads: dict[int, Payload] = {}
         self.dm_channels: dict[int, Payload] = {}  # channel id -> DM channel
 
@@ -166,8 +207,57 @@ class World:
         self.users[user_id] = user_payload(user_id, username, bot=bot)
         return self.users[user_id]
 
-    def add_member(self, user_id: int, role_ids: list[int], *, nick: str | None = None) -> Payload:
-        self.members[user_id] = {
+    def add_guild(self, name: str) -> GuildSeed:
+        """Seed another guild the bot is in: an owner, an admin, a member, @everyone, Admin and the
+        bot's role, and a ``#general`` channel. Returns its :class:`GuildSeed` (ids as attributes)."""
+        sf = self._seed_iter
+        guild = GuildSeed(next(sf), name, next(sf))
+        guild.admin_id, guild.member_id = next(sf), next(sf)
+        guild.admin_role_id, guild.bot_role_id, guild.general_id = next(sf), next(sf), next(sf)
+        self.guilds[guild.id] = guild
+        slug = "".join(c for c in name.lower() if c.isalnum()) or "guild"
+        self.add_user(guild.owner_id, f"owner-{slug}")
+        self.add_user(guild.admin_id, f"admin-{slug}")
+        self.add_user(guild.member_id, f"member-{slug}")
+        guild.roles[guild.id] = role_payload(guild.id, "@everyone", EVERYONE_PERMS, 0)
+        guild.roles[guild.bot_role_id] = role_payload(
+            guild.bot_role_id, "NewsBot", BOT_PERMS, 1, managed=True, tags={"bot_id": str(self.bot_id)}
+        )
+        guild.roles[guild.admin_role_id] = role_payload(guild.admin_role_id, "Admin", ADMIN_PERMS, 2)
+        self.add_member(self.bot_id, [guild.bot_role_id], guild_id=guild.id)
+        self.add_member(guild.owner_id, [], guild_id=guild.id)
+        self.add_member(guild.admin_id, [guild.admin_role_id], guild_id=guild.id)
+        self.add_member(guild.member_id, [], guild_id=guild.id)
+        self.add_channel(guild.general_id, "general", parent_id=None, guild_id=guild.id)
+        return guild
+
+    def set_team(self, owner_id: int, member_ids: list[int] = (), *, role: str = "developer") -> Payload:
+        """Make a team own the application: ``owner_id`` (admin) plus ``member_ids`` with ``role``."""
+        team_id = self.next_seed_id()
+
+        def member(user_id: int, member_role: str) -> Payload:
+            return {
+                "membership_state": 2,
+                "permissions": ["*"],
+                "team_id": str(team_id),
+                "user": self.user(user_id),
+                "role": member_role,
+            }
+
+        self.team = {
+            "id": str(team_id),
+            "name": "Newsroom team",
+            "icon": None,
+            "owner_user_id": str(owner_id),
+            "members": [member(owner_id, "admin"), *(member(uid, role) for uid in member_ids)],
+        }
+        return self.team
+
+    def add_member(
+        self, user_id: int, role_ids: list[int], *, nick: str | None = None, guild_id: int | None = None
+    ) -> Payload:
+        members = self.guilds[guild_id or self.guild_id].members
+        members[user_id] = {
             "roles": [str(r) for r in role_ids],
             "nick": nick,
             "avatar": None,
@@ -180,7 +270,7 @@ class World:
             "pending": False,
             "communication_disabled_until": None,
         }
-        return self.members[user_id]
+        return members[user_id]
 
     def add_channel(
         self,
@@ -192,12 +282,13 @@ class World:
         parent_id: int | str | None = "default",
         topic: str | None = None,
         permission_overwrites: list[Payload] | None = None,
+        guild_id: int | None = None,
     ) -> Payload:
         parent = self.category_id if parent_id == "default" else parent_id
         data: Payload = {
             "id": str(channel_id),
             "type": type,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id or self.guild_id),
             "name": name,
             "position": position,
             "permission_overwrites": permission_overwrites or [],
@@ -213,10 +304,11 @@ class World:
     def add_thread(
         self, thread_id: int, parent_id: int, name: str, *, owner_id: int, type: int = 11, **extra: Any
     ) -> Payload:
+        parent = self.channels.get(parent_id)
         data: Payload = {
             "id": str(thread_id),
             "type": type,
-            "guild_id": str(self.guild_id),
+            "guild_id": parent["guild_id"] if parent else str(self.guild_id),
             "parent_id": str(parent_id),
             "owner_id": str(owner_id),
             "name": name,
@@ -263,11 +355,26 @@ class World:
 
     def guild_of(self, channel_id: int) -> int | None:
         """Guild id of a channel, ``None`` for DMs. Raises ``KeyError`` for unknown channels."""
-        if channel_id in self.channels or channel_id in self.threads:
-            return self.guild_id
+        if (channel := self.channels.get(channel_id) or self.threads.get(channel_id)) is not None:
+            return int(channel["guild_id"])
         if channel_id in self.dm_channels:
             return None
         raise KeyError(f"unknown channel {channel_id}")
+
+    def guild(self, guild_id: int | None = None) -> GuildSeed:
+        return self.guilds[guild_id or self.guild_id]
+
+    def bot_guilds(self) -> list[int]:
+        """Ids of the guilds the bot is a member of, in seeding order."""
+        return [gid for gid, guild in self.guilds.items() if self.bot_id in guild.members]
+
+    def guild_channels(self, guild_id: int | None = None) -> list[Payload]:
+        gid = str(guild_id or self.guild_id)
+        return [c for c in self.channels.values() if c["guild_id"] == gid]
+
+    def guild_threads(self, guild_id: int | None = None) -> list[Payload]:
+        gid = str(guild_id or self.guild_id)
+        return [t for t in self.threads.values() if t["guild_id"] == gid]
 
     def user(self, user_id: int) -> Payload:
         try:
@@ -276,50 +383,59 @@ class World:
             raise KeyError(f"unknown user {user_id}; add it with world.add_user()") from None
 
     def member_payload(
-        self, user_id: int, *, with_user: bool = True, channel_id: int | None = None
+        self,
+        user_id: int,
+        *,
+        with_user: bool = True,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
     ) -> Payload:
-        """Member JSON; ``channel_id`` adds the ``permissions`` string interactions carry."""
-        data = dict(self.members[user_id])
+        """Member JSON (in the guild of ``channel_id``, else ``guild_id``, else the first guild);
+        ``channel_id`` adds the ``permissions`` string interactions carry."""
+        if channel_id is not None and channel_id not in self.dm_channels:
+            guild_id = self.guild_of(channel_id) if self.channel(channel_id) else guild_id
+        data = dict(self.guild(guild_id).members[user_id])
         if with_user:
             data["user"] = self.user(user_id)
         if channel_id is not None:
             data["permissions"] = str(self.permissions(user_id, channel_id))
         return data
 
-    def role_list(self) -> list[Payload]:
-        return sorted(self.roles.values(), key=lambda r: r["position"])
+    def role_list(self, guild_id: int | None = None) -> list[Payload]:
+        return sorted(self.guild(guild_id).roles.values(), key=lambda r: r["position"])
 
     # -- permissions ------------------------------------------------------------------------------
-    def base_permissions(self, user_id: int) -> int:
-        if user_id == self.owner_id:
+    def base_permissions(self, user_id: int, guild_id: int | None = None) -> int:
+        guild = self.guild(guild_id)
+        if user_id == guild.owner_id:
             return ALL_PERMISSIONS
-        member = self.members.get(user_id)
+        member = guild.members.get(user_id)
         if member is None:
             return 0
-        perms = int(self.roles[self.everyone_role_id]["permissions"])
+        perms = int(guild.roles[guild.id]["permissions"])
         for role_id in member["roles"]:
-            perms |= int(self.roles[int(role_id)]["permissions"])
+            perms |= int(guild.roles[int(role_id)]["permissions"])
         return ALL_PERMISSIONS if perms & Perm.ADMINISTRATOR else perms
 
     def permissions(self, user_id: int, channel_id: int | None = None) -> int:
         """Discord's permission algorithm: base permissions, then channel overwrites."""
-        perms = self.base_permissions(user_id)
-        if channel_id is None or perms == ALL_PERMISSIONS:
-            return perms
-        if channel_id in self.dm_channels:
-            return int(EVERYONE_PERMS)
-        channel = self.channel(channel_id)
-        if channel is None:
+        if channel_id is not None and channel_id in self.dm_channels:
+            perms = self.base_permissions(user_id)
+            return perms if perms == ALL_PERMISSIONS else int(EVERYONE_PERMS)
+        channel = None if channel_id is None else self.channel(channel_id)
+        guild = self.guild(None if channel is None else int(channel["guild_id"]))
+        perms = self.base_permissions(user_id, guild.id)
+        if channel is None or perms == ALL_PERMISSIONS or user_id not in guild.members:
             return perms
         if channel["type"] in THREAD_TYPES:
             channel = self.channels.get(int(channel["parent_id"]), channel)
         overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites", [])}
-        member_roles = {int(r) for r in self.members[user_id]["roles"]}
+        member_roles = {int(r) for r in guild.members[user_id]["roles"]}
 
         def apply(perms: int, allow: int, deny: int) -> int:
             return (perms & ~deny) | allow
 
-        if everyone := overwrites.get(self.everyone_role_id):
+        if everyone := overwrites.get(guild.id):
             perms = apply(perms, int(everyone["allow"]), int(everyone["deny"]))
         allow = deny = 0
         for target_id, ow in overwrites.items():

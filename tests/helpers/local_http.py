@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ class Response:
 @dataclass
 class LocalServer:
     base: str
-    routes: dict[str, Response | Callable[[], Response]]
+    routes: dict[str, Response | Callable[..., Response]]
     requests: list[tuple[str, dict[str, str]]]
     connections: list[tuple[str, int]]  # the client address of every TCP connection accepted
 
@@ -39,7 +40,7 @@ class LocalServer:
 @contextmanager
 def serve() -> Iterator[LocalServer]:
     """A threaded HTTP server on 127.0.0.1 (random port) answering from `routes`; logs each request."""
-    routes: dict[str, Response | Callable[[], Response]] = {}
+    routes: dict[str, Response | Callable[..., Response]] = {}
     requests: list[tuple[str, dict[str, str]]] = []
     connections: list[tuple[str, int]] = []
 
@@ -47,10 +48,12 @@ def serve() -> Iterator[LocalServer]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            requests.append((self.path, {key.lower(): value for key, value in self.headers.items()}))
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            requests.append((self.path, headers))
             response = routes.get(self.path)
-            if callable(response):
-                response = response()
+            if callable(response):  # a handler: given the request's headers if it takes them
+                takes = inspect.signature(response).parameters
+                response = response(headers) if takes else response()
             if response is None:
                 response = Response(b"<html><body><p>Not here</p></body></html>", status=404)
             time.sleep(response.delay)

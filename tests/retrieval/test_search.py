@@ -68,12 +68,12 @@ def test_a_passage_removed_while_a_question_runs_is_left_out(engine: Engine, mon
     store = engine.store
     fetch, gone = store.passages, []
 
-    def passages_after_a_concurrent_delete(chunk_ids):
+    def passages_after_a_concurrent_delete(chunk_ids, viewer=None):
         if not gone and chunk_ids:
             gone.append(chunk_ids[0])
             with store.lock, store.db.conn:
                 store.db.execute("DELETE FROM chunks WHERE id = ?", [chunk_ids[0]])
-        return fetch(chunk_ids)
+        return fetch(chunk_ids, viewer)
 
     monkeypatch.setattr(store, "passages", passages_after_a_concurrent_delete)
     hits = engine.search("Sam Bankman-Fried FTX trial", k=10)
@@ -86,7 +86,9 @@ def test_search_reads_the_articles_of_the_passages_it_returns_only(engine: Engin
     engine.ingest_items(draft_of(r) for r in bundled_articles()[:12])
     store, asked = engine.store, []
     fetch = store.passages
-    monkeypatch.setattr(store, "passages", lambda ids: asked.append(list(ids)) or fetch(ids))
+    monkeypatch.setattr(
+        store, "passages", lambda ids, viewer=None: asked.append(list(ids)) or fetch(ids, viewer)
+    )
     hits = engine.search("court trial judge market company", k=5)
     assert len(hits) == 5
     assert [sorted(ids) for ids in asked] == [sorted(h.chunk_id for h in hits)]

@@ -1,0 +1,213 @@
+"""Live news inside the bot: the engine's poller in a worker thread, and new stories posted to channels.
+
+The poller (index.live.Poller) runs its schedule in a thread of its own (unless NEWSBOT_POLL=false, for an
+operator who runs `newsbot watch` elsewhere), so a cycle never blocks the event loop. Posting runs on the
+event loop whoever polled: after each cycle of this bot's poller, and every `POST_EVERY` seconds for the
+cycles of other processes. A story is marked posted (index.live.mark_posted) only once Discord accepted
+the message carrying it: a crash before that offers it again. Each message carries a nonce naming the
+story and channel (Discord's enforce_nonce), so a story offered again within minutes of a crash that
+came after Discord accepted it but before it was marked is answered with the message already made.
+
+A channel the bot cannot post to is never retried in a loop: missing permissions are seen in the cache
+before any request, a deleted channel detaches its feeds, a refusal from Discord waits `BACKOFF` seconds;
+each is written to the feeds' last error once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import discord
+
+from index.live import ChannelPosts, CycleReport, Poller, mark_posted, pending_posts
+from index.live import feeds as live_feeds
+from index.live.channels import departed_scopes, post_failed, resume_scope
+from index.scopes import guild_scope
+
+from .story_posts import channel_messages
+
+if TYPE_CHECKING:
+    from .client import NewsBot
+
+log = logging.getLogger(__name__)
+
+POST_EVERY = 60.0  # seconds between looks for stories other processes' cycles found
+BACKOFF = 600.0  # seconds a channel Discord refused is left alone
+NEEDED = ("view_channel", "send_messages", "embed_links")
+
+
+def missing_permissions(channel: discord.abc.GuildChannel | discord.Thread) -> list[str]:
+    """What the bot lacks to post story embeds in `channel` (from the cache: no request)."""
+    perms = channel.permissions_for(channel.guild.me)
+    needed = list(NEEDED)
+    if isinstance(channel, discord.Thread):
+        needed[1] = "send_messages_in_threads"
+    return [name for name in needed if not getattr(perms, name)]
+
+
+def permission_names(names: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").title() for name in names)
+
+
+class LiveNews:
+    """The poller thread and the poster task of one bot; `start` in setup_hook, `close` on the way out."""
+
+    def __init__(self, bot: NewsBot, *, now: Callable[[], float] = time.time) -> None:
+        self.bot = bot
+        self.poller = Poller(bot.engine, now=now)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._poster: asyncio.Task | None = None
+        self._posts_due = asyncio.Event()
+        self._posting = asyncio.Lock()
+        self._refused_until: dict[int, float] = {}  # channel id -> monotonic time to try again
+        self._noted: dict[int, str] = {}  # channel id -> the problem last written to its feeds
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.bot.settings.poll:
+            self._thread = threading.Thread(
+                target=self._poll, args=(loop,), name="newsbot-poller", daemon=True
+            )
+            self._thread.start()
+        self._poster = asyncio.create_task(self._post_loop(), name="newsbot-poster")
+
+    def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
+        def cycle_done(report: CycleReport) -> None:  # (in this thread: hand over to the event loop)
+            if loop.is_closed():
+                return
+            if report.new_articles or report.updated_articles:
+                loop.call_soon_threadsafe(self.bot.invalidate_choices)
+            loop.call_soon_threadsafe(self._posts_due.set)
+
+        self.poller.run_forever(self._stop, on_cycle=cycle_done)
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._poster is not None:
+            async with self._posting:  # a round under way ends first: what Discord accepted is marked
+                self._poster.cancel()
+        if self._thread is not None:  # a feed being checked finishes; no other starts
+            await asyncio.to_thread(self._thread.join)
+
+    # -- cycles and posting ---------------------------------------------------------------------
+
+    async def run_cycle(self, *, force: bool = False) -> CycleReport:
+        """One cycle now, then its stories posted (what the poller thread does on its schedule)."""
+        report = await self.bot.run_admin(self.poller.run_once, force)
+        if report.new_articles or report.updated_articles:
+            self.bot.invalidate_choices()
+        await self.post_pending()
+        return report
+
+    async def _post_loop(self) -> None:
+        await self.bot.wait_until_ready()
+        while True:
+            try:
+                await self.post_pending()
+            except Exception:  # a bad round (say, the database is locked) is retried, never ends posting
+                log.exception("posting new stories failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._posts_due.wait(), POST_EVERY)
+            self._posts_due.clear()
+
+    async def post_pending(self) -> int:
+        """Post every channel's new stories; returns how many messages Discord accepted."""
+        async with self._posting:
+            offers = await asyncio.to_thread(pending_posts, self.bot.engine)
+            sent = 0
+            for offer in offers:
+                sent += await self._post_offer(offer)
+            return sent
+
+    async def _post_offer(self, offer: ChannelPosts) -> int:
+        channel_id = offer.channel_id
+        if self._refused_until.get(channel_id, 0.0) > time.monotonic():
+            return 0
+        channel = await self._channel(channel_id)
+        if channel is None:
+            return 0
+        if missing := missing_permissions(channel):
+            await self._note(
+                channel_id, f"cannot post in #{channel.name}: missing {permission_names(missing)}"
+            )
+            return 0
+        sent = 0
+        for part in channel_messages(offer):
+            try:
+                await channel.send(**part.message.kwargs(), nonce=part.nonce)
+            except discord.NotFound:
+                await self._gone(channel_id)
+                return sent
+            except discord.Forbidden:
+                self._refused_until[channel_id] = time.monotonic() + BACKOFF
+                await self._note(channel_id, f"Discord refused posting in #{channel.name} (missing access)")
+                return sent
+            except discord.HTTPException:
+                log.warning("could not post to channel %s; trying again later", channel_id, exc_info=True)
+                return sent
+            sent += 1
+            if part.story_ids:
+                await self.bot.run_admin(
+                    mark_posted, self.bot.engine, offer.scope, part.story_ids, channel_id=channel_id
+                )
+        self._noted.pop(channel_id, None)
+        return sent
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is not None:
+            return channel if isinstance(channel, discord.abc.GuildChannel | discord.Thread) else None
+        try:  # not cached: a thread, or a channel deleted while the bot was away
+            fetched = await self.bot.fetch_channel(channel_id)
+        except discord.NotFound:
+            await self._gone(channel_id)
+            return None
+        except discord.HTTPException:  # no access (the bot left that server) or Discord is unwell
+            self._refused_until[channel_id] = time.monotonic() + BACKOFF
+            return None
+        return fetched if isinstance(fetched, discord.abc.GuildChannel | discord.Thread) else None
+
+    async def _gone(self, channel_id: int) -> None:
+        log.warning("channel %s was deleted: its feeds post nowhere now", channel_id)
+        reason = (
+            "its channel was deleted: new stories are no longer posted (add the feed again with a channel)"
+        )
+        await self.bot.run_admin(post_failed, self.bot.engine, channel_id, reason, stop=True)
+        self._noted.pop(channel_id, None)
+
+    async def _note(self, channel_id: int, reason: str) -> None:
+        """Write a posting problem to the channel's feeds once (not on every round while it lasts)."""
+        if self._noted.get(channel_id) == reason:
+            return
+        log.warning("feeds of channel %s: %s", channel_id, reason)
+        self._noted[channel_id] = reason
+        await self.bot.run_admin(post_failed, self.bot.engine, channel_id, reason)
+
+    # -- servers joined and left ----------------------------------------------------------------
+
+    async def guild_left(self, guild_id: int) -> None:
+        paused = await self.bot.run_admin(live_feeds.pause_scope, self.bot.engine, guild_scope(guild_id))
+        log.info("left server %s: %d of its feeds paused", guild_id, paused)
+
+    async def guild_joined(self, guild_id: int) -> None:
+        resumed = await self.bot.run_admin(resume_scope, self.bot.engine, guild_scope(guild_id))
+        if resumed:
+            log.info("back in server %s: %d of its feeds resumed", guild_id, resumed)
+
+    async def pause_departed(self) -> list[str]:
+        """On start: pause the feeds of servers the bot was removed from while it was not running."""
+        guild_ids = [g.id for g in self.bot.guilds]
+        scopes = await asyncio.to_thread(departed_scopes, self.bot.engine, guild_ids)
+        for scope in scopes:
+            await self.bot.run_admin(live_feeds.pause_scope, self.bot.engine, scope)
+            log.info("no longer in %s: its feeds are paused", scope)
+        return scopes
