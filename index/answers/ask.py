@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Unpack
 
@@ -14,7 +14,9 @@ from ..models import Answer, Hit
 from . import abstain, cite, extract
 from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
 from .plan import Asked, Plan, make_plan
-from .terms import TermStats, content_terms
+from .quotable import quotable
+from .sides import cover_sides
+from .terms import GENERAL_NEWS_WORDS, TermStats, content_terms
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +25,6 @@ RELATED = 3  # closest articles listed when abstaining
 RECENT_WEIGHT = 0.15  # score added to the newest article when the question asks for recent news
 RECENT_DAYS = 14.0  # how fast that preference fades with an article's age
 DIGEST_ARTICLES = 4  # "what happened yesterday?": lead sentences of this many articles
-# words of a question that asks for the news in general rather than about something
-_GENERAL = """happen happened happening happens going stories story headlines headline top biggest main big
-    anything everything important events event what's whats up"""
-GENERAL = frozenset(_GENERAL.split())
 
 
 def answer(
@@ -42,7 +40,7 @@ def answer(
     `now` sets the clock for relative dates; `generative` overrides NEWSBOT_LLM_URL being set.
     """
     plan = make_plan(engine, question, **asked)
-    if not set(content_terms(plan.query)) - GENERAL:
+    if not set(content_terms(plan.query)) - GENERAL_NEWS_WORDS:
         result = _digest(engine, plan) if plan.dates.active or plan.prefer_recent else None
         return result or abstention(plan, [])
     result = extractive(engine, plan)
@@ -65,33 +63,43 @@ class Findings:
     cache: ArticleCache
     scored: list[extract.Scored]
     evidence: abstain.Evidence
+    pool: list[Sentence] = field(default_factory=list)  # every quotable sentence of the hits
+    rescore: Callable[[str, list[Sentence]], list[extract.Scored]] | None = None  # against other words
 
 
 def investigate(engine: Engine, plan: Plan) -> Findings:
     hits = engine.search(plan.query, k=SEARCH_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
-    pool = hit_sentences(hits, cache)
+    pool = [s for s in hit_sentences(hits, cache) if quotable(s.text)]
     boosts = recency_boosts(pool) if plan.prefer_recent else None
     stats = TermStats(engine)
     pooled = pooled_vectors(hits, engine)
-    scored = extract.score_sentences(plan.query, pool, engine.embedder, stats, boosts=boosts, pooled=pooled)
+
+    def rescore(query: str, sentences: list[Sentence]) -> list[extract.Scored]:
+        return extract.score_sentences(query, sentences, engine.embedder, stats, boosts=boosts, pooled=pooled)
+
+    scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     log.info("question %r: %s", plan.question, evidence.to_json())
-    return Findings(hits, cache, scored, evidence)
+    return Findings(hits, cache, scored, evidence, pool, rescore)
 
 
 def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
     """The extractive answer; with `decide=False` it never abstains while sentences were found."""
     found = investigate(engine, plan)
-    if decide and abstain.should_abstain(found.evidence):
+    if decide and (plan.beyond or abstain.should_abstain(found.evidence)):
         return abstention(plan, found.hits)
+    return respond(engine, plan, found) or abstention(plan, found.hits)
+
+
+def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
+    """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
     drafts = extract.in_reading_order(extract.select(found.scored), newest_first=plan.prefer_recent)
-    groups = [d.sentences for d in drafts]
-    result = compose(engine, plan.question, groups, found.cache)
-    if result is None:
-        return abstention(plan, found.hits)
-    return with_conflicts(result, extract.conflicts(drafts))
+    if plan.sides and found.rescore:
+        drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
+    result = compose(engine, plan.question, [d.sentences for d in drafts], found.cache)
+    return with_conflicts(result, extract.conflicts(drafts)) if result else None
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
@@ -145,7 +153,7 @@ def _digest(engine: Engine, plan: Plan) -> Answer | None:
     groups = []
     for article in articles:
         cache.put(article)
-        lead = article_sentences(article)[:1]
+        lead = [s for s in article_sentences(article) if quotable(s.text)][:1]
         if lead:
             groups.append(lead)
     return compose(engine, plan.question, groups, cache) if groups else None
@@ -159,6 +167,11 @@ def abstention(plan: Plan, hits: Sequence[Hit]) -> Answer:
     if plan.since or plan.until:
         scope += f" published {_period(plan.since, plan.until)}"
     text = f"I couldn't find anything in the news I have{scope} that answers this."
+    if plan.beyond:
+        text = (
+            f"I couldn't find anything that answers this: it asks about {plan.beyond}, and the news I have"
+            " only reports what has already happened."
+        )
     return Answer(plan.question, text, True, related=tuple(_one_per_article(hits)[:RELATED]))
 
 

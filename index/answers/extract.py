@@ -260,13 +260,14 @@ def conflicts(drafts: Sequence[Draft]) -> list[tuple[Sentence, Sentence]]:
 
 
 def in_reading_order(drafts: list[Draft], *, newest_first: bool = False) -> list[Draft]:
-    """Points grouped by article (best article first, or newest first), in the article's own order."""
+    """Points grouped by article (best article first, or newest first), best point first within an
+    article: the sentence that answers leads, whatever its place in the article (`drafts` best first)."""
     rank: dict[str, tuple] = {}
     for i, d in enumerate(drafts):
         s = d.lead.sentence
         if s.article_id not in rank:
             rank[s.article_id] = (_date_key(s.published), i) if newest_first else (i,)
-    return sorted(drafts, key=lambda d: (rank[d.lead.sentence.article_id], d.lead.sentence.start))
+    return sorted(drafts, key=lambda d: rank[d.lead.sentence.article_id])
 
 
 def _date_key(published: str | None) -> int:

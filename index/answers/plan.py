@@ -14,6 +14,9 @@ from ..retrieval.query import clean_question
 from .dates import DateRange, intersect, parse_dates
 from .followup import Turn, resolve
 from .outlets import find_outlets
+from .reach import beyond_the_news
+from .sides import Side, split_sides
+from .terms import GENERAL_NEWS_WORDS, content_terms
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ class Plan:
     prefer_recent: bool = False
     named_outlets: tuple[str, ...] = ()  # outlets the question itself named
     dates: DateRange = field(default_factory=DateRange)
+    beyond: str | None = None  # words asking about after the clock ("tomorrow", "2030"): not news yet
+    sides: tuple[Side, ...] = ()  # the reports a question compares, one per outlet it names
 
 
 def today(now: date | datetime | str | None = None) -> date:
@@ -68,9 +73,14 @@ def make_plan(
     question = clean_question(question)
     history = tuple(_clean_turn(turn) for turn in history)
     query = resolve(question, history)
-    dates, query = parse_dates(query, today(now))
-    named = find_outlets(query, store_outlets(engine))
+    outlets = store_outlets(engine)
+    named = find_outlets(query, outlets)  # first, so "Business Today" is not a date
     query = named.rest if named.outlets else query
+    dates, rest = parse_dates(query, today(now))
+    if dates.active and not describes_event(engine, dates, rest):
+        query = rest
+    else:
+        dates = DateRange(prefer_recent=dates.prefer_recent)
     chosen = tuple(sources) if sources else named.outlets or None
     plan = Plan(
         question=question,
@@ -81,9 +91,20 @@ def make_plan(
         prefer_recent=dates.prefer_recent,
         named_outlets=named.outlets,
         dates=dates,
+        beyond=beyond_the_news(question, today(now)),
+        sides=tuple(split_sides(question, outlets)),
     )
     log.debug("plan: %s", plan)
     return plan
+
+
+def describes_event(engine: Engine, dates: DateRange, rest: str) -> bool:
+    """A period no held article was published in ("banned Falun Gong in 1999") dates what the question
+    is about, not the news it asks for: it stays a word of the question instead of a filter. A question
+    with nothing but the period ("what happened in 2019?") keeps it as a filter, and is told so."""
+    if not set(content_terms(rest)) - GENERAL_NEWS_WORDS:
+        return False
+    return not engine.articles(since=dates.since, until=dates.until, limit=1)
 
 
 def _clean_turn(turn: Turn) -> Turn:
