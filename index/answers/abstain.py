@@ -5,7 +5,7 @@ calibrated on MultiHop-RAG dev (docs/answers.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .extract import Scored, has_term
@@ -29,6 +29,7 @@ class Evidence:
     term_coverage: float = 1.0  # IDF-weighted share of the question's words found in retrieved text
     missing_idf: float = 0.0  # IDF of the rarest question word absent from retrieved text
     lexical: float = 0.0  # best sentence's IDF-weighted share of the question's words
+    entities_together: float = 1.0  # largest share of the question's names that one article holds
 
     def to_json(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -37,21 +38,49 @@ class Evidence:
 def entity_coverage(
     question: str, texts: Sequence[str], present: set[str] | None = None
 ) -> tuple[float, int]:
-    """Share of the question's named entities whose words all occur in the texts (1.0 when none);
-    `present` is the texts' words when already known."""
+    """Share of the question's named entities found in the texts (1.0 when none); `present` is the
+    texts' words when already known. A one-word name counts where running text names it, alone or at
+    the end of a longer name ("Trump" in "Donald Trump"), not as the start of another ("Paris" in "Paris
+    Agreement" is not Paris); in a title, where every word is capitalised, its words need only occur,
+    as do the words of a longer name anywhere ("Sam" and "Bankman-Fried")."""
     names = entities(question)
     if not names:
         return 1.0, 0
     present = _words_of(texts) if present is None else present
-    found = sum(1 for n in names if all(has_term(present, w) for w in words(n)))
+    titled = [t for t in texts if _title_case(t)]
+    named = {tuple(words(e)) for t in texts if not _title_case(t) for e in entities(t)}
+    title_words = _words_of(titled)
+    found = sum(
+        1
+        for n in map(words, names)
+        if _named(tuple(n), named) or _all_in(n, title_words) or (len(n) > 1 and _all_in(n, present))
+    )
     return found / len(names), len(names)
 
 
+def _named(name: tuple[str, ...], named: set[tuple[str, ...]]) -> bool:
+    return bool(name) and any(e[-len(name) :] == name for e in named)
+
+
+def _all_in(name: list[str], present: set[str]) -> bool:
+    return bool(name) and all(has_term(present, w) for w in name)
+
+
+def _title_case(text: str) -> bool:
+    """A headline or a name written in title case ("Amazon's iRobot Purchase Sucks Up ...")."""
+    alpha = [w for w in text.split() if w[:1].isalpha()]
+    return len(alpha) <= 4 or sum(w[0].isupper() for w in alpha) >= 0.6 * len(alpha)
+
+
 def evidence(
-    question: str, scored: Sequence[Scored], texts: Sequence[str], weights: dict[str, float]
+    question: str,
+    scored: Sequence[Scored],
+    texts: Sequence[str],
+    weights: dict[str, float],
+    by_article: Mapping[str, Sequence[str]] | None = None,
 ) -> Evidence:
     """The decision's inputs: `texts` are the retrieved passages with their titles and outlets,
-    `weights` the IDF of the question's words."""
+    `weights` the IDF of the question's words; `by_article` the same texts per article."""
     best = max(scored, key=lambda s: s.cosine) if scored else None
     present = _words_of(texts)
     cover, count = entity_coverage(question, texts, present)
@@ -65,6 +94,9 @@ def evidence(
         term_coverage=1.0 - sum(missing) / total,
         missing_idf=max(missing, default=0.0),
         lexical=max((s.lexical for s in scored), default=0.0),
+        entities_together=max(
+            (entity_coverage(question, t)[0] for t in (by_article or {}).values()), default=cover
+        ),
     )
 
 

@@ -12,7 +12,9 @@ from typing import Unpack
 from ..engine import Engine
 from ..models import Answer, Hit
 from . import abstain, cite, extract
+from .bridge import shared_names
 from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
+from .focus import adding
 from .plan import Asked, Plan, make_plan
 from .quotable import quotable
 from .sides import cover_sides
@@ -20,7 +22,7 @@ from .terms import GENERAL_NEWS_WORDS, TermStats, content_terms
 
 log = logging.getLogger(__name__)
 
-SEARCH_K = 12  # passages retrieved per question
+SEARCH_K = 16  # passages retrieved per question
 RELATED = 3  # closest articles listed when abstaining
 RECENT_WEIGHT = 0.15  # score added to the newest article when the question asks for recent news
 RECENT_DAYS = 14.0  # how fast that preference fades with an article's age
@@ -76,11 +78,18 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
     pooled = pooled_vectors(hits, engine)
 
     def rescore(query: str, sentences: list[Sentence]) -> list[extract.Scored]:
-        return extract.score_sentences(query, sentences, engine.embedder, stats, boosts=boosts, pooled=pooled)
+        names = shared_names(query, sentences)
+        return extract.score_sentences(
+            query, sentences, engine.embedder, stats, boosts=boosts, pooled=pooled, names=names
+        )
 
     scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
-    evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
+    by_article: dict[str, list[str]] = {}
+    for h in hits:
+        by_article.setdefault(h.article_id, []).extend((h.excerpt, h.title, h.source or ""))
+    weights = extract.query_weights(plan.query, stats)
+    evidence = abstain.evidence(plan.query, scored, texts, weights, by_article)
     log.info("question %r: %s", plan.question, evidence.to_json())
     return Findings(hits, cache, scored, evidence, pool, rescore)
 
@@ -95,7 +104,8 @@ def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
 
 def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
     """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
-    drafts = extract.in_reading_order(extract.select(found.scored), newest_first=plan.prefer_recent)
+    chosen = adding(extract.select(found.scored), plan.query)
+    drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
     if plan.sides and found.rescore:
         drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
     result = compose(engine, plan.question, [d.sentences for d in drafts], found.cache)

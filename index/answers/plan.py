@@ -4,6 +4,7 @@ into filters (combined with the caller's own)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,12 +12,13 @@ from typing import TypedDict
 
 from ..engine import Engine
 from ..retrieval.query import clean_question
+from ..words import MONTHS
 from .dates import DateRange, intersect, parse_dates
 from .followup import Turn, resolve
 from .outlets import find_outlets
 from .reach import beyond_the_news
 from .sides import Side, split_sides
-from .terms import GENERAL_NEWS_WORDS, content_terms
+from .terms import GENERAL_NEWS_WORDS, content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +101,19 @@ def make_plan(
 
 
 def describes_event(engine: Engine, dates: DateRange, rest: str) -> bool:
-    """A period no held article was published in ("banned Falun Gong in 1999") dates what the question
-    is about, not the news it asks for: it stays a word of the question instead of a filter. A question
-    with nothing but the period ("what happened in 2019?") keeps it as a filter, and is told so."""
-    if not set(content_terms(rest)) - GENERAL_NEWS_WORDS:
+    """A named period no held article was published in ("banned Falun Gong in 1999") dates what the
+    question is about, not the news it asks for: it stays a word of the question instead of a filter.
+    A question with nothing but the period ("what happened in 2019?") keeps it as a filter, and is told
+    so; so does a relative one ("this week")."""
+    if not _absolute(dates.phrase or "") or not set(content_terms(rest)) - GENERAL_NEWS_WORDS:
         return False
     return not engine.articles(since=dates.since, until=dates.until, limit=1)
+
+
+def _absolute(phrase: str) -> bool:
+    """A named year or month ("in 1999", "in March"), which may date an event; "this week" or
+    "yesterday" only ever says when the news was published."""
+    return bool(re.search(r"\b(?:19|20)\d\d\b", phrase)) or any(w in MONTHS for w in words(phrase))
 
 
 def _clean_turn(turn: Turn) -> Turn:

@@ -11,6 +11,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+# An outcome still to come: who will win, what will happen, tomorrow's weather.
+_FORECAST = re.compile(
+    r"\b(?:will|going\s+to|gonna)\s+(?:\w+\s+){0,2}?(?:win|lose|beat|happen|score|rain|snow)\b|"
+    r"\bweather\b.*\b(?:will|tomorrow|next|forecast)\b|\b(?:will|tomorrow|next|forecast)\b.*\bweather\b",
+    re.I,
+)
 _LATER = re.compile(
     r"\b(?:tomorrow|the\s+day\s+after\s+tomorrow|next\s+(?:week|weekend|month|year|season|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:later|upcoming)\s+this\s+(?:week|month))\b",
@@ -27,12 +33,15 @@ _PROSPECT = re.compile(
 
 
 def beyond_the_news(question: str, today: date) -> str | None:
-    """The words of the question that ask about after `today` (None when it asks about the past or
-    present): a relative time to come, or a later year, asked about as if it had happened (a question
-about plans, expectations or prospects is left to the usual rule)."""
+    """What the question asks about after `today` (None when it asks about the past or present): an
+    outcome still to come (who will win, tomorrow's weather), or a relative time to come or a later year
+    asked about as if it had happened. A question about plans, expectations or prospects is left to the
+    usual rule."""
+    later = _LATER.search(question)
+    if _FORECAST.search(question):
+        return later.group() if later else "what is still to come"
     if _PROSPECT.search(question):
         return None
-    later = _LATER.search(question)
     if later:
         return later.group()
     years = [m.group(1) for m in _YEAR.finditer(question) if int(m.group(1)) > today.year]

@@ -16,6 +16,8 @@ NOW = date(2023, 12, 31)
         ("What is the weather tomorrow in Paris?", "tomorrow"),
         ("Who scores first in next week's derby?", "next week"),
         ("How did the markets close next Friday?", "next Friday"),
+        ("Who will win the next Super Bowl?", "what is still to come"),
+        ("What will the weather be like in Paris on Sunday?", "what is still to come"),
     ],
 )
 def test_questions_about_the_future_are_beyond_the_news(question: str, words: str) -> None:
