@@ -5,7 +5,7 @@ calibrated on MultiHop-RAG dev (docs/answers.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .extract import Scored, has_term
@@ -29,7 +29,6 @@ class Evidence:
     term_coverage: float = 1.0  # IDF-weighted share of the question's words found in retrieved text
     missing_idf: float = 0.0  # IDF of the rarest question word absent from retrieved text
     lexical: float = 0.0  # best sentence's IDF-weighted share of the question's words
-    entities_together: float = 1.0  # largest share of the question's names that one article holds
 
     def to_json(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -73,14 +72,10 @@ def _title_case(text: str) -> bool:
 
 
 def evidence(
-    question: str,
-    scored: Sequence[Scored],
-    texts: Sequence[str],
-    weights: dict[str, float],
-    by_article: Mapping[str, Sequence[str]] | None = None,
+    question: str, scored: Sequence[Scored], texts: Sequence[str], weights: dict[str, float]
 ) -> Evidence:
     """The decision's inputs: `texts` are the retrieved passages with their titles and outlets,
-    `weights` the IDF of the question's words; `by_article` the same texts per article."""
+    `weights` the IDF of the question's words."""
     best = max(scored, key=lambda s: s.cosine) if scored else None
     present = _words_of(texts)
     cover, count = entity_coverage(question, texts, present)
@@ -94,9 +89,6 @@ def evidence(
         term_coverage=1.0 - sum(missing) / total,
         missing_idf=max(missing, default=0.0),
         lexical=max((s.lexical for s in scored), default=0.0),
-        entities_together=max(
-            (entity_coverage(question, t)[0] for t in (by_article or {}).values()), default=cover
-        ),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Unpack
 from ..engine import Engine
 from ..models import Answer, Hit
 from . import abstain, cite, extract
-from .bridge import shared_names
+from .bridge import full_name, shared_names
 from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
 from .focus import adding
 from .plan import Asked, Plan, make_plan
@@ -85,11 +85,7 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
 
     scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
-    by_article: dict[str, list[str]] = {}
-    for h in hits:
-        by_article.setdefault(h.article_id, []).extend((h.excerpt, h.title, h.source or ""))
-    weights = extract.query_weights(plan.query, stats)
-    evidence = abstain.evidence(plan.query, scored, texts, weights, by_article)
+    evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     log.info("question %r: %s", plan.question, evidence.to_json())
     return Findings(hits, cache, scored, evidence, pool, rescore)
 
@@ -105,6 +101,9 @@ def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
 def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
     """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
     chosen = adding(extract.select(found.scored), plan.query)
+    named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
+    if named is not None and chosen:  # the answer's name in full, second (the weakest point makes room)
+        chosen = [chosen[0], extract.Draft(named), *chosen[1:]][: extract.MAX_POINTS]
     drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
     if plan.sides and found.rescore:
         drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
