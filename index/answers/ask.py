@@ -102,7 +102,7 @@ def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
     """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
     chosen = adding(extract.select(found.scored), plan.query)
     named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
-    if named is not None and chosen:  # the answer's name in full, second (the weakest point makes room)
+    if named is not None and chosen:  # the answer's name in full joins the points; the weakest makes room
         chosen = [chosen[0], extract.Draft(named), *chosen[1:]][: extract.MAX_POINTS]
     drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
     if plan.sides and found.rescore:

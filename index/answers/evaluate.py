@@ -5,6 +5,10 @@
 For each query: the extractive answer (computed without abstaining) and the abstention evidence. Reports the
 share of `inference_query` items whose expected answer appears in the cited excerpts, the share of
 `null_query` items abstained on and of the other items answered, and a grid of thresholds for calibration.
+Per question type (`by_type`, and for the two fixed halves of even and odd query numbers, `halves`): the
+share answered, the expected answer in the cited excerpts and in the first one, and the benchmark's evidence
+articles (the reports a comparison is about) among the cited ones; `cross_calibration` fits the threshold
+grid on one half and scores it on the other.
 
     python -m index.answers.evaluate QUERIES.jsonl --data-dir DIR --summaries CORPUS.jsonl [--limit N]
 

@@ -36,7 +36,7 @@ MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the c
 # them and only this many are embedded alone. Mapped towards the sentences' own vectors
 # (index/embedding/sentence_map.py), fewer are needed than unmapped (docs/performance.md has the figures).
 EMBED_BEST = 8
-EMBED_BEST_UNMAPPED = 8
+EMBED_BEST_UNMAPPED = 10
 
 
 @dataclass(frozen=True)
