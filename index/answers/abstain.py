@@ -37,14 +37,38 @@ class Evidence:
 def entity_coverage(
     question: str, texts: Sequence[str], present: set[str] | None = None
 ) -> tuple[float, int]:
-    """Share of the question's named entities whose words all occur in the texts (1.0 when none);
-    `present` is the texts' words when already known."""
+    """Share of the question's named entities found in the texts (1.0 when none); `present` is the
+    texts' words when already known. A one-word name counts where running text names it, alone or at
+    the end of a longer name ("Trump" in "Donald Trump"), not as the start of another ("Paris" in "Paris
+    Agreement" is not Paris); in a title, where every word is capitalised, its words need only occur,
+    as do the words of a longer name anywhere ("Sam" and "Bankman-Fried")."""
     names = entities(question)
     if not names:
         return 1.0, 0
     present = _words_of(texts) if present is None else present
-    found = sum(1 for n in names if all(has_term(present, w) for w in words(n)))
+    titled = [t for t in texts if _title_case(t)]
+    named = {tuple(words(e)) for t in texts if not _title_case(t) for e in entities(t)}
+    title_words = _words_of(titled)
+    found = sum(
+        1
+        for n in map(words, names)
+        if _named(tuple(n), named) or _all_in(n, title_words) or (len(n) > 1 and _all_in(n, present))
+    )
     return found / len(names), len(names)
+
+
+def _named(name: tuple[str, ...], named: set[tuple[str, ...]]) -> bool:
+    return bool(name) and any(e[-len(name) :] == name for e in named)
+
+
+def _all_in(name: list[str], present: set[str]) -> bool:
+    return bool(name) and all(has_term(present, w) for w in name)
+
+
+def _title_case(text: str) -> bool:
+    """A headline or a name written in title case ("Amazon's iRobot Purchase Sucks Up ...")."""
+    alpha = [w for w in text.split() if w[:1].isalpha()]
+    return len(alpha) <= 4 or sum(w[0].isupper() for w in alpha) >= 0.6 * len(alpha)
 
 
 def evidence(

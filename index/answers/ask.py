@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Unpack
 
 from ..engine import Engine
 from ..models import Answer, Hit
 from . import abstain, cite, extract
+from .bridge import full_name, shared_names
 from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
+from .focus import adding
 from .plan import Asked, Plan, make_plan
-from .terms import TermStats, content_terms
+from .quotable import quotable
+from .sides import cover_sides
+from .terms import GENERAL_NEWS_WORDS, TermStats, content_terms
 
 log = logging.getLogger(__name__)
 
-SEARCH_K = 12  # passages retrieved per question
+SEARCH_K = 16  # passages retrieved per question
 RELATED = 3  # closest articles listed when abstaining
 RECENT_WEIGHT = 0.15  # score added to the newest article when the question asks for recent news
 RECENT_DAYS = 14.0  # how fast that preference fades with an article's age
 DIGEST_ARTICLES = 4  # "what happened yesterday?": lead sentences of this many articles
-# words of a question that asks for the news in general rather than about something
-_GENERAL = """happen happened happening happens going stories story headlines headline top biggest main big
-    anything everything important events event what's whats up"""
-GENERAL = frozenset(_GENERAL.split())
 
 
 def answer(
@@ -45,7 +45,7 @@ def answer(
     """
     engine = engine.viewed_by(viewer)
     plan = make_plan(engine, question, **asked)
-    if not set(content_terms(plan.query)) - GENERAL:
+    if not set(content_terms(plan.query)) - GENERAL_NEWS_WORDS:
         result = _digest(engine, plan) if plan.dates.active or plan.prefer_recent else None
         return result or abstention(plan, [])
     result = extractive(engine, plan)
@@ -68,33 +68,50 @@ class Findings:
     cache: ArticleCache
     scored: list[extract.Scored]
     evidence: abstain.Evidence
+    pool: list[Sentence] = field(default_factory=list)  # every quotable sentence of the hits
+    rescore: Callable[[str, list[Sentence]], list[extract.Scored]] | None = None  # against other words
 
 
 def investigate(engine: Engine, plan: Plan) -> Findings:
     hits = engine.search(plan.query, k=SEARCH_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
-    pool = hit_sentences(hits, cache)
+    pool = [s for s in hit_sentences(hits, cache) if quotable(s.text)]
     boosts = recency_boosts(pool) if plan.prefer_recent else None
     stats = TermStats(engine)
     pooled = pooled_vectors(hits, engine)
-    scored = extract.score_sentences(plan.query, pool, engine.embedder, stats, boosts=boosts, pooled=pooled)
+
+    def rescore(query: str, sentences: list[Sentence]) -> list[extract.Scored]:
+        names = shared_names(query, sentences)
+        return extract.score_sentences(
+            query, sentences, engine.embedder, stats, boosts=boosts, pooled=pooled, names=names
+        )
+
+    scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     log.info("question %r: %s", plan.question, evidence.to_json())
-    return Findings(hits, cache, scored, evidence)
+    return Findings(hits, cache, scored, evidence, pool, rescore)
 
 
 def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
     """The extractive answer; with `decide=False` it never abstains while sentences were found."""
     found = investigate(engine, plan)
-    if decide and abstain.should_abstain(found.evidence):
+    if decide and (plan.beyond or abstain.should_abstain(found.evidence)):
         return abstention(plan, found.hits)
-    drafts = extract.in_reading_order(extract.select(found.scored), newest_first=plan.prefer_recent)
-    groups = [d.sentences for d in drafts]
-    result = compose(engine, plan.question, groups, found.cache)
-    if result is None:
-        return abstention(plan, found.hits)
-    return with_conflicts(result, extract.conflicts(drafts))
+    return respond(engine, plan, found) or abstention(plan, found.hits)
+
+
+def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
+    """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
+    chosen = adding(extract.select(found.scored), plan.query)
+    named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
+    if named is not None and chosen:  # the answer's name in full joins the points; the weakest makes room
+        chosen = [chosen[0], extract.Draft(named), *chosen[1:]][: extract.MAX_POINTS]
+    drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
+    if plan.sides and found.rescore:
+        drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
+    result = compose(engine, plan.question, [d.sentences for d in drafts], found.cache)
+    return with_conflicts(result, extract.conflicts(drafts)) if result else None
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
@@ -148,7 +165,7 @@ def _digest(engine: Engine, plan: Plan) -> Answer | None:
     groups = []
     for article in articles:
         cache.put(article)
-        lead = article_sentences(article)[:1]
+        lead = [s for s in article_sentences(article) if quotable(s.text)][:1]
         if lead:
             groups.append(lead)
     return compose(engine, plan.question, groups, cache) if groups else None
@@ -162,6 +179,11 @@ def abstention(plan: Plan, hits: Sequence[Hit]) -> Answer:
     if plan.since or plan.until:
         scope += f" published {_period(plan.since, plan.until)}"
     text = f"I couldn't find anything in the news I have{scope} that answers this."
+    if plan.beyond:
+        text = (
+            f"I couldn't find anything that answers this: it asks about {plan.beyond}, and the news I have"
+            " only reports what has already happened."
+        )
     return Answer(plan.question, text, True, related=tuple(_one_per_article(hits)[:RELATED]))
 
 

@@ -131,7 +131,8 @@ RULES: list[tuple[re.Pattern, Rule]] = [
     ),
     (
         re.compile(
-            rf"\b(in|during|from|of|throughout) (early |late |mid-?)?{_MONTH}(?:,? (?P<year>(19|20)\d\d))?\b",
+            rf"\b(in|during|from|of|throughout) (early |late |mid-?)?{_MONTH}"
+            rf"(?!\s+\d{{1,2}}(?:st|nd|rd|th)?\b)(?:,? (?P<year>(19|20)\d\d))?\b",
             re.I,
         ),
         _named_month,

@@ -5,6 +5,10 @@
 For each query: the extractive answer (computed without abstaining) and the abstention evidence. Reports the
 share of `inference_query` items whose expected answer appears in the cited excerpts, the share of
 `null_query` items abstained on and of the other items answered, and a grid of thresholds for calibration.
+Per question type (`by_type`, and for the two fixed halves of even and odd query numbers, `halves`): the
+share answered, the expected answer in the cited excerpts and in the first one, and the benchmark's evidence
+articles (the reports a comparison is about) among the cited ones; `cross_calibration` fits the threshold
+grid on one half and scores it on the other.
 
     python -m index.answers.evaluate QUERIES.jsonl --data-dir DIR --summaries CORPUS.jsonl [--limit N]
 
@@ -16,6 +20,7 @@ points): the share of each article's benchmark evidence facts quoted, and ROUGE-
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
 import sys
@@ -26,9 +31,10 @@ from pathlib import Path
 
 from ..config import Settings
 from ..engine import Engine
+from ..models import Answer
 from ..text import sentence_spans
 from . import abstain, extract
-from .ask import Findings, compose, investigate
+from .ask import Findings, investigate, respond
 from .plan import make_plan
 from .summarize import summarize_article
 from .terms import TermStats, words
@@ -58,22 +64,30 @@ def candidates(found: Findings, query: str, stats: TermStats) -> list[dict]:
 
 def run(engine: Engine, queries: list[dict], now: str, *, dump: bool = False) -> Iterator[dict]:
     stats = TermStats(engine)
+    titles = _titles(engine)
     for item in queries:
         started = time.perf_counter()
         plan = make_plan(engine, item["query"], now=now)
         found = investigate(engine, plan)
-        drafts = extract.in_reading_order(extract.select(found.scored), newest_first=plan.prefer_recent)
-        answer = compose(engine, plan.question, [d.sentences for d in drafts], found.cache)
+        answer = respond(engine, plan, found)
         excerpts = [c.excerpt for c in answer.citations] if answer else []
+        first = _first_excerpt(answer)
         expected = str(item.get("answer", ""))
+        sides = {titles.get(_title_key(ev["title"])) for ev in item.get("evidence") or []} - {None}
+        cited = {c.article_id for c in answer.citations} if answer else set()
         yield {
             "id": item["id"],
             "type": item.get("question_type"),
             "expected": expected,
-            "found": bool(expected) and expected.casefold() in " ".join(excerpts).casefold(),
-            "in_passages": bool(expected)
-            and expected.casefold() in " ".join(h.excerpt for h in found.hits).casefold(),
+            "found": _holds(expected, excerpts),
+            "found_first": _holds(expected, [first]),
+            "in_passages": _holds(expected, [h.excerpt for h in found.hits]),
+            "in_candidates": _holds(expected, [s.sentence.text for s in found.scored]),
+            "sides": len(sides),
+            "sides_cited": len(sides & cited),
+            "sides_in_passages": len(sides & {h.article_id for h in found.hits}),
             "points": len(answer.points) if answer else 0,
+            "declined": bool(plan.beyond),
             "excerpts": excerpts,
             "evidence": found.evidence.to_json(),
             "seconds": round(time.perf_counter() - started, 3),
@@ -81,16 +95,48 @@ def run(engine: Engine, queries: list[dict], now: str, *, dump: bool = False) ->
         }
 
 
+def _holds(expected: str, texts: list[str]) -> bool:
+    """The expected answer inside the texts, case-insensitive (the benchmark's own test)."""
+    return bool(expected) and expected.casefold() in " ".join(texts).casefold()
+
+
+def _first_excerpt(answer: Answer | None) -> str:
+    """What a member reads first: the excerpt of the first point's first citation."""
+    if not answer or not answer.points:
+        return ""
+    by_n = {c.n: c.excerpt for c in answer.citations}
+    return by_n.get(answer.points[0].citations[0], "")
+
+
+def _title_key(title: str) -> str:
+    return " ".join(html.unescape(title).split()).casefold()
+
+
+def _titles(engine: Engine) -> dict[str, str]:
+    """Stored article ids by title: the benchmark's evidence names its articles by title."""
+    return {_title_key(a.title): a.id for a in engine.articles()}
+
+
+def _abstains(r: dict, entity_weight: float, term_weight: float, threshold: float) -> bool:
+    if r["points"] == 0 or r.get("declined"):
+        return True
+    ev = abstain.Evidence(**r["evidence"])
+    weights = {"entity_weight": entity_weight, "term_weight": term_weight}
+    return abstain.should_abstain(ev, threshold=threshold, **weights)
+
+
+def _share(part: list, whole: list) -> float | None:
+    return round(len(part) / len(whole), 4) if whole else None
+
+
 def rates(rows: list[dict], entity_weight: float, term_weight: float, threshold: float) -> dict:
     def abstains(r: dict) -> bool:
-        ev = abstain.Evidence(**r["evidence"])
-        weights = {"entity_weight": entity_weight, "term_weight": term_weight}
-        return r["points"] == 0 or abstain.should_abstain(ev, threshold=threshold, **weights)
+        return _abstains(r, entity_weight, term_weight, threshold)
 
     null = [r for r in rows if r["type"] == "null_query"]
     other = [r for r in rows if r["type"] != "null_query"]
     inference = [r for r in rows if r["type"] == "inference_query"]
-    share = lambda part, whole: round(len(part) / len(whole), 4) if whole else None  # noqa: E731
+    share = _share
     return {
         "entity_weight": entity_weight,
         "term_weight": term_weight,
@@ -103,11 +149,55 @@ def rates(rows: list[dict], entity_weight: float, term_weight: float, threshold:
     }
 
 
+def by_type(rows: list[dict]) -> dict:
+    """Per question type, with the current abstention: answered (abstained for null queries), the expected
+    answer in the cited excerpts and in the first one, and the evidence articles ("sides") cited."""
+    current = (abstain.ENTITY_WEIGHT, abstain.TERM_WEIGHT, abstain.MIN_ANSWERABILITY)
+    report = {}
+    for kind in sorted({r["type"] for r in rows}):
+        part = [r for r in rows if r["type"] == kind]
+        answered = [r for r in part if not _abstains(r, *current)]
+        entry = {"queries": len(part)}
+        if kind == "null_query":
+            entry["abstained"] = round(1 - len(answered) / len(part), 4)
+        else:
+            entry["answered"] = _share(answered, part)
+            entry["answer_cited"] = _share([r for r in answered if r["found"]], part)
+            entry["answer_first"] = _share([r for r in answered if r.get("found_first")], part)
+            sided = [r for r in answered if r.get("sides")]
+            entry["all_sides_cited"] = _share([r for r in sided if r["sides_cited"] >= r["sides"]], part)
+            entry["sides_cited"] = (
+                round(sum(r["sides_cited"] / r["sides"] for r in sided) / len(part), 4) if sided else None
+            )
+        report[kind] = entry
+    return report
+
+
+def halves(rows: list[dict]) -> dict[str, list[dict]]:
+    """Two fixed halves of the queries (by the parity of the number in their id), for held-out checks."""
+    split: dict[str, list[dict]] = {"even": [], "odd": []}
+    for r in rows:
+        digits = "".join(c for c in str(r["id"]) if c.isdigit())
+        split["odd" if digits and int(digits) % 2 else "even"].append(r)
+    return split
+
+
 def calibrate(rows: list[dict]) -> list[dict]:
     """Weights and thresholds by balanced accuracy (null abstained + others answered) / 2, best first."""
     shares = (0.0, 0.1, 0.2, 0.3, 0.4)
     grid = [rates(rows, e, t, h / 100) for e in shares for t in shares for h in range(40, 120, 2)]
     return sorted(grid, key=lambda g: -((g["null_abstained"] or 0) + (g["others_answered"] or 0)))
+
+
+def cross_calibrate(rows: list[dict]) -> dict:
+    """The grid's best point on each half, scored on the other half (held out)."""
+    split = halves(rows)
+    report = {}
+    for fit, held in (("even", "odd"), ("odd", "even")):
+        best = calibrate(split[fit])[0]
+        point = (best["entity_weight"], best["term_weight"], best["threshold"])
+        report[f"fit_{fit}"] = {"point": point, "held_out": rates(split[held], *point)}
+    return report
 
 
 def _tokens(text: str) -> list[str]:
@@ -202,7 +292,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = _run(args)
     current = rates(rows, abstain.ENTITY_WEIGHT, abstain.TERM_WEIGHT, abstain.MIN_ANSWERABILITY)
     report = {"queries": len(rows), "current": current}
+    report["by_type"] = by_type(rows)
+    report["halves"] = {name: by_type(part) for name, part in halves(rows).items()}
     report["best_thresholds"] = calibrate(rows)[:5]
+    report["cross_calibration"] = cross_calibrate(rows)
     print(json.dumps(report, indent=2))
 
 

@@ -25,8 +25,9 @@ RELATIVE_FLOOR = 0.72  # a point must score at least this share of the best sent
 TOPIC_FLOOR = 0.6  # a topic summary ranges wider than an answer
 # Weights of a sentence's score, tuned on MultiHop-RAG dev (docs/answers.md): similarity to the question,
 # its rare words, the passage's search score, names the question lacks (the answer to "which company
-# ...?" is a name) and nearness to the article's lead (news puts key facts first).
-WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 0.1}
+# ...?" is a name), nearness to the article's lead (news puts key facts first) and, for a question asking
+# for a name, how widely the names it gives are shared by the retrieved articles (bridge.py).
+WEIGHTS = {"cosine": 0.6, "lexical": 0.3, "passage": 0.1, "names": 0.1, "lead": 0.1, "shared": 0.2}
 # Which sentences are worth embedding at all: the question's rare words in the sentence or its title,
 # and the passage's search score.
 PREFILTER = {"lexical": 0.3, "passage": 0.1, "title": 0.1}
@@ -34,8 +35,8 @@ MAX_EMBEDDED = 64  # sentences embedded per question: the rest, weakest by the c
 # With pooled sentence vectors (index/embedding/sentence_vectors.py), those candidates are ranked by
 # them and only this many are embedded alone. Mapped towards the sentences' own vectors
 # (index/embedding/sentence_map.py), fewer are needed than unmapped (docs/performance.md has the figures).
-EMBED_BEST = 6
-EMBED_BEST_UNMAPPED = 8
+EMBED_BEST = 8
+EMBED_BEST_UNMAPPED = 10
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,18 @@ def score_sentences(
     *,
     boosts: dict[str, float] | None = None,
     pooled: Mapping[tuple[str, int, int], np.ndarray] | None = None,
+    names: Mapping[tuple[str, int, int], float] | None = None,
 ) -> list[Scored]:
     """Sentences scored against the query, best first (see WEIGHTS), `boosts` added per article.
     Only the MAX_EMBEDDED sentences most worth it (see PREFILTER) are kept; those with a `pooled`
-    vector (by `Sentence.key`) are ranked with it and only the best few of them embedded (`embed_best`)."""
+    vector (by `Sentence.key`) are ranked with it and only the best few of them embedded (`embed_best`).
+    `names` (by `Sentence.key`, see bridge.py) weighs how widely the names a sentence gives are shared."""
     if not sentences:
         return []
     weights = query_weights(query, stats)
     top_passage = max(s.passage_score for s in sentences) or 1.0
     boosts = boosts or {}
+    names = names or {}
     lexical = [lexical_overlap(weights, s.text) for s in sentences]
     passage = [s.passage_score / top_passage for s in sentences]
     titles = {title: lexical_overlap(weights, title) for title in {s.title for s in sentences}}
@@ -130,6 +134,7 @@ def score_sentences(
         + PREFILTER["passage"] * pas
         + PREFILTER["title"] * titles[s.title]
         + boosts.get(s.article_id, 0.0)
+        + WEIGHTS["shared"] * names.get(s.key, 0.0)
         for s, lex, pas in zip(sentences, lexical, passage, strict=True)
     ]
     asked = set(words(query))
@@ -144,6 +149,7 @@ def score_sentences(
                 + WEIGHTS["names"] * new_names(s.text, asked)
                 + WEIGHTS["lead"] * lead(s.position)
                 + boosts.get(s.article_id, 0.0)
+                + WEIGHTS["shared"] * names.get(s.key, 0.0)
             )
         return WEIGHTS["cosine"] * cosine + rest[i]
 
@@ -260,13 +266,14 @@ def conflicts(drafts: Sequence[Draft]) -> list[tuple[Sentence, Sentence]]:
 
 
 def in_reading_order(drafts: list[Draft], *, newest_first: bool = False) -> list[Draft]:
-    """Points grouped by article (best article first, or newest first), in the article's own order."""
+    """Points grouped by article (best article first, or newest first), best point first within an
+    article: the sentence that answers leads, whatever its place in the article (`drafts` best first)."""
     rank: dict[str, tuple] = {}
     for i, d in enumerate(drafts):
         s = d.lead.sentence
         if s.article_id not in rank:
             rank[s.article_id] = (_date_key(s.published), i) if newest_first else (i,)
-    return sorted(drafts, key=lambda d: (rank[d.lead.sentence.article_id], d.lead.sentence.start))
+    return sorted(drafts, key=lambda d: rank[d.lead.sentence.article_id])
 
 
 def _date_key(published: str | None) -> int:

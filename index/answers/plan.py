@@ -4,6 +4,7 @@ into filters (combined with the caller's own)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,9 +12,13 @@ from typing import TypedDict
 
 from ..engine import Engine
 from ..retrieval.query import clean_question
+from ..words import MONTHS
 from .dates import DateRange, intersect, parse_dates
 from .followup import Turn, resolve
 from .outlets import find_outlets
+from .reach import beyond_the_news
+from .sides import Side, split_sides
+from .terms import GENERAL_NEWS_WORDS, content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,8 @@ class Plan:
     prefer_recent: bool = False
     named_outlets: tuple[str, ...] = ()  # outlets the question itself named
     dates: DateRange = field(default_factory=DateRange)
+    beyond: str | None = None  # words asking about after the clock ("tomorrow", "2030"): not news yet
+    sides: tuple[Side, ...] = ()  # the reports a question compares, one per outlet it names
 
 
 def today(now: date | datetime | str | None = None) -> date:
@@ -68,9 +75,14 @@ def make_plan(
     question = clean_question(question)
     history = tuple(_clean_turn(turn) for turn in history)
     query = resolve(question, history)
-    dates, query = parse_dates(query, today(now))
-    named = find_outlets(query, store_outlets(engine))
+    outlets = store_outlets(engine)
+    named = find_outlets(query, outlets)  # first, so "Business Today" is not a date
     query = named.rest if named.outlets else query
+    dates, rest = parse_dates(query, today(now))
+    if dates.active and not describes_event(engine, dates, rest):
+        query = rest
+    else:
+        dates = DateRange(prefer_recent=dates.prefer_recent)
     chosen = tuple(sources) if sources else named.outlets or None
     plan = Plan(
         question=question,
@@ -81,9 +93,27 @@ def make_plan(
         prefer_recent=dates.prefer_recent,
         named_outlets=named.outlets,
         dates=dates,
+        beyond=beyond_the_news(question, today(now)),
+        sides=tuple(split_sides(question, outlets)),
     )
     log.debug("plan: %s", plan)
     return plan
+
+
+def describes_event(engine: Engine, dates: DateRange, rest: str) -> bool:
+    """A named period no held article was published in ("banned Falun Gong in 1999") dates what the
+    question is about, not the news it asks for: it stays a word of the question instead of a filter.
+    A question with nothing but the period ("what happened in 2019?") keeps it as a filter, and is told
+    so; so does a relative one ("this week")."""
+    if not _absolute(dates.phrase or "") or not set(content_terms(rest)) - GENERAL_NEWS_WORDS:
+        return False
+    return not engine.articles(since=dates.since, until=dates.until, limit=1)
+
+
+def _absolute(phrase: str) -> bool:
+    """A named year or month ("in 1999", "in March"), which may date an event; "this week" or
+    "yesterday" only ever says when the news was published."""
+    return bool(re.search(r"\b(?:19|20)\d\d\b", phrase)) or any(w in MONTHS for w in words(phrase))
 
 
 def _clean_turn(turn: Turn) -> Turn:

@@ -22,6 +22,11 @@ STOPWORDS = FUNCTION_WORDS | frozenset(
     mention mentioned mentions discuss discussed discusses one two done get got please show
     give us what's who's which's whats there's""".split()  # noqa: SIM905
 )
+# Words of a question that asks for the news in general rather than about something.
+GENERAL_NEWS_WORDS = frozenset(
+    """happen happened happening happens going stories story headlines headline top biggest main big
+    anything everything important events event what's whats up""".split()  # noqa: SIM905
+)
 
 
 def words(text: str) -> list[str]:

@@ -58,3 +58,38 @@ def test_caller_filters_and_question_dates_intersect() -> None:
     assert intersect("2024-03-01", "2024-03-11", later=True) == "2024-03-11"
     assert intersect("2024-03-20", "2024-03-13", later=False) == "2024-03-13"
     assert intersect(None, "2024-03-13", later=False) == "2024-03-13"
+
+
+def test_a_day_of_a_month_is_not_the_whole_month() -> None:
+    # the date of one report among several compared ("the piece from November 27, 2023") filters nothing
+    question = "Did the piece from November 27, 2023 agree with the one of October 4?"
+    found, rest = parse_dates(question, WEDNESDAY)
+    assert not found.active
+    assert "November 27, 2023" in rest
+
+
+def test_an_outlet_name_is_not_a_date(small_engine) -> None:
+    from index.answers.plan import make_plan
+    from index.models import ArticleDraft
+
+    small_engine.ingest_items([ArticleDraft(
+        "Markets in Mumbai fell sharply on Friday after the central bank kept its rates unchanged.",
+        "bt-1", "Mumbai markets fall", "Business Today", "https://bt.example/markets", "2024-03-08",
+    )])  # fmt: skip
+    plan = make_plan(small_engine, "What did Business Today say about markets in Mumbai?", now="2024-03-13")
+    assert plan.sources == ("Business Today",)
+    assert (plan.since, plan.until) == (None, None)
+
+
+def test_a_period_without_news_dates_the_event_not_the_articles(small_engine) -> None:
+    from index.answers.plan import make_plan
+
+    plan = make_plan(small_engine, "Which tram line closed in 2019?", now="2024-03-13")
+    assert (plan.since, plan.until) == (None, None)
+    assert "2019" in plan.query
+    # a question about nothing but the period keeps it as a filter, and is told nothing was published
+    plan = make_plan(small_engine, "What happened in 2019?", now="2024-03-13")
+    assert (plan.since, plan.until) == ("2019-01-01", "2019-12-31")
+    # a period that holds news stays a filter
+    plan = make_plan(small_engine, "What did the council approve in March?", now="2024-03-13")
+    assert (plan.since, plan.until) == ("2024-03-01", "2024-03-13")

@@ -52,15 +52,16 @@ def test_at_most_two_points_from_one_article() -> None:
     assert len(drafts) == extract.PER_ARTICLE
 
 
-def test_reading_order_groups_an_articles_sentences_in_its_own_order() -> None:
+def test_points_are_grouped_by_article_with_the_best_point_first() -> None:
     late = made_up("a1", "Second sentence of a1.", start=200)
     early = made_up("a1", "First sentence of a1.", start=10)
     other = made_up("b1", "Only sentence of b1.")
     drafts = [extract.Draft(scored(late, 0.9, [1, 0, 0])), extract.Draft(scored(other, 0.8, [0, 1, 0])),
               extract.Draft(scored(early, 0.7, [0, 0, 1]))]  # fmt: skip
     ordered = extract.in_reading_order(drafts)
+    # the best sentence leads even though it comes later in its article
     assert [(d.lead.sentence.article_id, d.lead.sentence.start) for d in ordered] == [
-        ("a1", 10), ("a1", 200), ("b1", 0)
+        ("a1", 200), ("a1", 10), ("b1", 0)
     ]  # fmt: skip
 
 
