@@ -11,8 +11,8 @@ from typing import Unpack
 
 from ..engine import Engine
 from ..models import Answer, Hit
-from . import abstain, cite, extract
-from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
+from . import abstain, cite, extract, support
+from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences, pooled_vectors
 from .plan import Asked, Plan, make_plan
 from .terms import TermStats, content_terms
 
@@ -86,12 +86,13 @@ def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
     found = investigate(engine, plan)
     if decide and abstain.should_abstain(found.evidence):
         return abstention(plan, found.hits)
-    drafts = extract.in_reading_order(extract.select(found.scored), newest_first=plan.prefer_recent)
+    drafts, disputed = support.settle(extract.select(found.scored), found.scored)
+    drafts = extract.in_reading_order(drafts, newest_first=plan.prefer_recent)
     groups = [d.sentences for d in drafts]
     result = compose(engine, plan.question, groups, found.cache)
     if result is None:
         return abstention(plan, found.hits)
-    return with_conflicts(result, extract.conflicts(drafts))
+    return with_conflicts(result, [*disputed, *support.disputes(drafts)])
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
@@ -110,13 +111,14 @@ def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -
 def compose(
     engine: Engine, question: str, groups: Sequence[Sequence[Sentence]], cache: ArticleCache
 ) -> Answer | None:
-    """Number and verify the citations of the chosen sentences (with other outlets' copies)."""
-    groups = [[*g, *(c for s in g[:1] for c in copies_of(s, engine))] for g in groups]
+    """Number and verify the citations of the chosen sentences (with other outlets' copies where they
+    hold the sentence, and a copy's differing version as a point of its own: `with_conflicts` notes it)."""
+    groups, disputed = support.with_copies(groups, engine)
     points, citations = cite.number(groups, cache.get)
     if not points:
         return None
     cite.check(points, citations, cache.get)
-    return Answer(question, cite.render(points), False, points, citations)
+    return with_conflicts(Answer(question, cite.render(points), False, points, citations), disputed)
 
 
 def recency_boosts(pool: Sequence[Sentence]) -> dict[str, float]:
