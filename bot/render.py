@@ -296,7 +296,8 @@ def summary_messages(summary: Summary, info: IndexInfo) -> list[Outgoing]:
         for p in summary.points:
             if getattr(p, "heading", None):
                 lines.append(f"**{p.heading}**")
-            lines.append(point_line(p.text, p.citations, summary.citations))
+            carried = cite.carried(p.citations, summary.citations)  # "(3 outlets)" when several carried it
+            lines.append(point_line(p.text, p.citations, summary.citations) + carried)
         body = "\n".join(lines)
     embeds = build_embeds(
         title=summary.title,

@@ -147,3 +147,16 @@ def by_article(citations: Sequence[Citation]) -> list[tuple[str, list[tuple[str,
         index, label = labels[c.n]
         groups.setdefault(index, []).append((label, c))
     return [(str(index), items) for index, items in groups.items()]
+
+
+def outlets(numbers: Sequence[int], citations: Sequence[Citation]) -> list[str]:
+    """The outlets that carried a point: its citations' and the copies' that hold its excerpts."""
+    by_n = {c.n: c for c in citations}
+    found = [o for n in numbers if n in by_n for o in (by_n[n].source, *by_n[n].also_reported_by) if o]
+    return list(dict.fromkeys(found))
+
+
+def carried(numbers: Sequence[int], citations: Sequence[Citation]) -> str:
+    """" (3 outlets)" after a summary point that several outlets carried, else ""."""
+    count = len(outlets(numbers, citations))
+    return f" ({count} outlets)" if count > 1 else ""

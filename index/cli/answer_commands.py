@@ -199,7 +199,8 @@ def _show_summary(result: Summary, as_json: bool) -> None:
     for p in result.points:
         if p.heading:
             typer.echo(f"\n{p.heading}")
-        typer.echo(f"  • {p.text} {cite.labelled(p.citations, result.citations)}")
+        carried = cite.carried(p.citations, result.citations)
+        typer.echo(f"  • {p.text} {cite.labelled(p.citations, result.citations)}{carried}")
     if result.citations:
         typer.echo("\nSources:")
         _show_citations(result.citations)

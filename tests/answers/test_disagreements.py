@@ -135,3 +135,13 @@ def test_a_disputing_sentence_selection_skipped_is_quoted_too() -> None:
     drafts, pairs = settle([Draft(lead)], [lead, skipped, unrelated, weak])
     assert [d.lead.sentence.article_id for d in drafts] == ["a", "b"]
     assert pairs == [(lead.sentence, skipped.sentence)]
+
+
+def test_a_topic_summary_cites_only_excerpts_that_state_each_point(disputed) -> None:
+    from index.answers import summarize_topic
+
+    result = summarize_topic(disputed, "Brightwater council vote to ban gas leaf blowers")
+    assert result.points
+    assert_every_citation_states_its_point(result, disputed)
+    texts = " ".join(p.text for p in result.points)
+    assert "voted 6-3" in texts and "voted 7-2" in texts

@@ -122,8 +122,9 @@ def test_one_source_entry_per_article_with_each_quoted_excerpt_under_its_label()
     ]
     summary = Summary("article", "Phones", points, cites)
     (part,) = render.summary_messages(summary, INFO)
-    first = part.embeds[0].description.splitlines()[0]
+    first, second = part.embeds[0].description.splitlines()[:2]
     assert first == "• A whopping 97% of kids used phones at school. [1a]"
+    assert second == "• Schools are weighing phone bans. [2] (2 outlets)"  # its outlet and a copy's
 
 
 def test_many_excerpts_of_one_article_are_split_over_fields_and_never_cut():
