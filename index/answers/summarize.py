@@ -70,7 +70,8 @@ def key_sentences(
         return []
     vectors = extract.embed_cached(embedder, [s.text for s in sentences])
     costs = [len(cite.display(s.text)) + 8 for s in sentences]
-    chosen = coverage.select(vectors, max_points=max_points, costs=costs, budget=max_chars)
+    lengths = [len(s.text.split()) for s in sentences]
+    chosen = coverage.select(vectors, max_points=max_points, costs=costs, budget=max_chars, lengths=lengths)
     return [sentences[i] for i in sorted(chosen)]
 
 
