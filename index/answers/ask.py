@@ -89,36 +89,51 @@ def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
     drafts, disputed = support.settle(extract.select(found.scored), found.scored)
     drafts = extract.in_reading_order(drafts, newest_first=plan.prefer_recent)
     groups = [d.sentences for d in drafts]
-    result = compose(engine, plan.question, groups, found.cache)
-    if result is None:
-        return abstention(plan, found.hits)
-    return with_conflicts(result, [*disputed, *support.disputes(drafts)])
+    result = compose(engine, plan.question, groups, found.cache, [*disputed, *support.disputes(drafts)])
+    return abstention(plan, found.hits) if result is None else result
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
-    """Say so when the quoted sources give different figures (both are quoted)."""
+    """Say so when the quoted sources differ (each side is quoted): one note per set of excerpts that
+    differ on the same thing, "compare [1], [2] and [4]"."""
     number = {(c.article_id, c.start, c.end): c.n for c in result.citations}
-    notes = []
+    sides: dict[int, set[int]] = {}  # each citation number -> the set it belongs to (shared)
     for a, b in pairs:
         na, nb = number.get(a.key), number.get(b.key)
-        if na and nb:
-            notes.append(f"Note: sources differ here — compare [{min(na, nb)}] and [{max(na, nb)}].")
-    if not notes:
+        if not (na and nb) or na == nb:
+            continue
+        joined = sides.get(na, {na}) | sides.get(nb, {nb})
+        for n in joined:
+            sides[n] = joined
+    groups = sorted({tuple(sorted(g)) for g in sides.values()})
+    if not groups:
         return result
-    return replace(result, text="\n".join([result.text, *dict.fromkeys(notes)]))
+    notes = [f"Note: sources differ here — compare {_listed(g)}." for g in groups]
+    return replace(result, text="\n".join([result.text, *notes]))
+
+
+def _listed(numbers: Sequence[int]) -> str:
+    marks = [f"[{n}]" for n in numbers]
+    return f"{', '.join(marks[:-1])} and {marks[-1]}"
 
 
 def compose(
-    engine: Engine, question: str, groups: Sequence[Sequence[Sentence]], cache: ArticleCache
+    engine: Engine,
+    question: str,
+    groups: Sequence[Sequence[Sentence]],
+    cache: ArticleCache,
+    disputed: Sequence[tuple[Sentence, Sentence]] = (),
 ) -> Answer | None:
     """Number and verify the citations of the chosen sentences (with other outlets' copies where they
-    hold the sentence, and a copy's differing version as a point of its own: `with_conflicts` notes it)."""
-    groups, disputed = support.with_copies(groups, engine)
+    hold the sentence, and a copy's differing version as a point of its own), noting the `disputed`
+    pairs and the copies' disputes (`with_conflicts`)."""
+    groups, copied = support.with_copies(groups, engine)
     points, citations = cite.number(groups, cache.get)
     if not points:
         return None
     cite.check(points, citations, cache.get)
-    return with_conflicts(Answer(question, cite.render(points), False, points, citations), disputed)
+    result = Answer(question, cite.render(points), False, points, citations)
+    return with_conflicts(result, [*disputed, *copied])
 
 
 def recency_boosts(pool: Sequence[Sentence]) -> dict[str, float]:
