@@ -44,8 +44,9 @@ def _draft(body: str, origin: str, title: str, source: str, day: str = "2024-05-
     return ArticleDraft(body, origin, title, source, f"https://{origin}.example/story", day)
 
 
-@pytest.fixture
-def disputed(engine):
+def ingest_disputes(engine):
+    """Six short articles: one vote reported by three outlets with three tallies (two of them near-copies
+    of the first, recognised at ingest), and one bridge with two costs."""
     report = engine.ingest_items(
         [
             _draft(COUNCIL, "valley", "Brightwater bans gas leaf blowers", "Valley Times"),
@@ -58,6 +59,11 @@ def disputed(engine):
     )
     assert (report.added, report.duplicates) == (4, 2), report.to_json()
     return engine
+
+
+@pytest.fixture
+def disputed(engine):
+    return ingest_disputes(engine)
 
 
 def assert_every_citation_states_its_point(result: Answer, engine) -> None:
@@ -148,3 +154,23 @@ def test_a_topic_summary_cites_only_excerpts_that_state_each_point(disputed) -> 
     assert_every_citation_states_its_point(result, disputed)
     texts = " ".join(p.text for p in result.points)
     assert "voted 6-3" in texts and "voted 7-2" in texts
+
+
+@pytest.mark.model
+def test_with_the_real_model_every_side_is_quoted_and_every_citation_states_its_point(
+    settings, real_embedder
+) -> None:
+    from index.engine import Engine
+
+    with Engine(settings, embedder=real_embedder) as engine:
+        ingest_disputes(engine)
+        for question, sides in [
+            ("How did the Brightwater council vote on leaf blowers?", ("voted 6-3", "voted 7-2", "voted 5-4")),
+            ("How much will the Harbor Bridge cost?", ("$1.2 billion", "$1.4 billion")),
+        ]:
+            result = answer(engine, question)
+            assert not result.abstained, question
+            assert_every_citation_states_its_point(result, engine)
+            texts = " ".join(p.text for p in result.points)
+            assert all(side in texts for side in sides), (question, texts)
+            assert "sources differ here" in result.text
