@@ -165,7 +165,7 @@ def test_with_the_real_model_every_side_is_quoted_and_every_citation_states_its_
     with Engine(settings, embedder=real_embedder) as engine:
         ingest_disputes(engine)
         for question, sides in [
-            ("How did the Brightwater council vote on leaf blowers?", ("voted 6-3", "voted 7-2", "voted 5-4")),
+            ("How did the Brightwater council vote on leaf blowers?", ("6-3", "7-2", "5-4")),
             ("How much will the Harbor Bridge cost?", ("$1.2 billion", "$1.4 billion")),
         ]:
             result = answer(engine, question)
