@@ -21,7 +21,8 @@ from . import claims, extract
 from .candidates import Sentence, article_sentences
 
 Pair = tuple[Sentence, Sentence]
-CLOSE = extract.REDUNDANT  # cosine above which a skipped sentence of another outlet is about the same thing
+CLOSE = 0.75  # cosine above which a skipped sentence of another outlet is about the same thing
+SAME_SUBJECT = 0.6  # cosine above which two chosen points with different facts are about the same thing
 RIVAL_FLOOR = 0.5  # share of the best score a disputing sentence needs to be quoted
 MAX_RIVALS = 2  # disputing sentences added to an answer beyond the selected points
 COPY_WORDING = 0.5  # word overlap at which a copy's sentence is its version of the point's sentence
@@ -66,7 +67,7 @@ def settle(
     return kept + rivals, pairs
 
 
-def disputes(drafts: Sequence[extract.Draft], close: float = extract.CONFLICT) -> list[Pair]:
+def disputes(drafts: Sequence[extract.Draft], close: float = SAME_SUBJECT) -> list[Pair]:
     """Pairs of chosen points from different outlets that state different facts about the same thing."""
     found = []
     for i, a in enumerate(drafts):
