@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from index.answers import cite
 from index.models import Answer, Article, Citation, Hit, Summary
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -29,6 +30,7 @@ COLOR = discord.Colour(0x2B6CB0)
 ABSTAIN_COLOR = discord.Colour(0x718096)
 NOT_COVERED = "The news I hold does not cover this."
 SNIPPET = 300  # characters of an excerpt shown in result lists, marked with "…" when longer
+EXCERPT = 200  # characters of a quoted excerpt under its source (the answer above quotes it whole)
 
 _BREAKS = ("\n\n", "\n", ". ", "; ", ", ", " ")
 
@@ -233,15 +235,26 @@ def footer_for(info: IndexInfo) -> str:
     return f"{held} · index updated {short_time(info.updated_at)}"
 
 
-def source_line(c: Citation) -> str:
-    line = f"**[{c.n}]** {_link(c.title, c.url)} — {c.source or 'unknown outlet'}, {when(c.published)}"
-    if c.also_reported_by:
-        line += f" (also reported by {', '.join(c.also_reported_by)})"
-    return line
+def source_entries(citations: Sequence[Citation]) -> list[str]:
+    """One entry per article: its title, outlet and date, then each of its quoted excerpts under its
+    label ([1a], [1b], or [2] for an article quoted once), with the outlets whose copies also carry it.
+    An entry is one line of its Sources section, so it is kept together where the limits allow."""
+    entries = []
+    for index, items in cite.by_article(citations):
+        c = items[0][1]
+        head = f"**[{index}]** {_link(c.title, c.url)} — {c.source or 'unknown outlet'}, {when(c.published)}"
+        lines = [head]
+        for label, quoted in items:
+            outlets = quoted.also_reported_by
+            also = f" (also reported by {', '.join(outlets)})" if outlets else ""
+            lines.append(f"> **{label}** “{snippet(quoted.excerpt, EXCERPT)}”{also}")
+        entries.append("\n".join(lines))
+    return entries
 
 
-def point_line(text: str, citations: Sequence[int]) -> str:
-    markers = "".join(f"[{n}]" for n in citations)
+def point_line(text: str, citations: Sequence[int], listed: Sequence[Citation] = ()) -> str:
+    """A point with its markers, by label when the listed citations are given."""
+    markers = cite.labelled(citations, listed) if listed else "".join(f"[{n}]" for n in citations)
     return f"• {text} {markers}".rstrip()
 
 
@@ -279,8 +292,8 @@ def answer_messages(answer: Answer, info: IndexInfo) -> list[Outgoing]:
     else:
         embeds = build_embeds(
             title="Answer",
-            body=answer.text,
-            sections=[Section("Sources", [source_line(c) for c in answer.citations])],
+            body=cite.relabel(answer.text, answer.citations),
+            sections=[Section("Sources", source_entries(answer.citations))],
             footer=footer_for(info),
         )
     return pack_messages(embeds)
@@ -294,12 +307,13 @@ def summary_messages(summary: Summary, info: IndexInfo) -> list[Outgoing]:
         for p in summary.points:
             if getattr(p, "heading", None):
                 lines.append(f"**{p.heading}**")
-            lines.append(point_line(p.text, p.citations))
+            carried = cite.carried(p.citations, summary.citations)  # "(3 outlets)" when several carried it
+            lines.append(point_line(p.text, p.citations, summary.citations) + carried)
         body = "\n".join(lines)
     embeds = build_embeds(
         title=summary.title,
         body=body,
-        sections=[Section("Sources", [source_line(c) for c in summary.citations])],
+        sections=[Section("Sources", source_entries(summary.citations))],
         footer=footer_for(info),
     )
     return pack_messages(embeds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -168,7 +169,7 @@ class Answer:
         return {
             "answer": self.text,
             "abstained": self.abstained,
-            "citations": [c.to_json() for c in self.citations],
+            "citations": citations_json(self.citations),
         }
 
 
@@ -184,8 +185,33 @@ class Summary:
     def to_json(self) -> dict:
         return {
             "points": [_point_json(p) for p in self.points],
-            "citations": [c.to_json() for c in self.citations],
+            "citations": citations_json(self.citations),
         }
+
+
+def source_labels(citations: Sequence[Citation]) -> dict[int, tuple[int, str]]:
+    """Citation number -> (its article's number, its label). Articles are numbered 1.. in order of
+    their first citation; an article quoted once is labelled by its number ("2"), one quoted several
+    times gives each excerpt a letter in citation order ("1a", "1b"), so a reader sees which excerpts
+    come from one article while each claim still points at its own excerpt."""
+    articles: dict[str, list[int]] = {}
+    for c in sorted(citations, key=lambda c: c.n):
+        articles.setdefault(c.article_id, []).append(c.n)
+    found = {}
+    for index, numbers in enumerate(articles.values(), start=1):
+        for i, n in enumerate(numbers):
+            found[n] = (index, str(index) if len(numbers) == 1 else f"{index}{_letter(i)}")
+    return found
+
+
+def _letter(i: int) -> str:
+    return chr(ord("a") + i) if i < 26 else f"-{i + 1}"
+
+
+def citations_json(citations: Sequence[Citation]) -> list[dict]:
+    """One object per excerpt (the contract), with its article's number and its label as extra keys."""
+    labels = source_labels(citations)
+    return [{**c.to_json(), "article_index": labels[c.n][0], "label": labels[c.n][1]} for c in citations]
 
 
 def _point_json(p: Point) -> dict:

@@ -11,9 +11,9 @@ from typing import Unpack
 
 from ..engine import Engine
 from ..models import Answer, Hit
-from . import abstain, cite, extract
+from . import abstain, cite, extract, support
 from .bridge import full_name, shared_names
-from .candidates import ArticleCache, Sentence, article_sentences, copies_of, hit_sentences, pooled_vectors
+from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences, pooled_vectors
 from .focus import adding
 from .plan import Asked, Plan, make_plan
 from .quotable import quotable
@@ -102,41 +102,63 @@ def extractive(engine: Engine, plan: Plan, *, decide: bool = True) -> Answer:
 
 
 def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
-    """The chosen sentences as a cited answer, the one that answers first (None if none is left)."""
+    """The chosen sentences as a cited answer, the one that answers first (None if none is left).
+
+    Each point keeps only the further sources that state its facts; an outlet that differs is quoted
+    as a point of its own, and the answer notes it (`support.py`)."""
     chosen = adding(extract.select(found.scored), plan.query)
+    chosen, disputed = support.settle(chosen, found.scored)
     named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
     if named is not None and chosen:  # the answer's name in full joins the points; the weakest makes room
         chosen = [chosen[0], extract.Draft(named), *chosen[1:]][: extract.MAX_POINTS]
     drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
     if plan.sides and found.rescore:
         drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
-    result = compose(engine, plan.question, [d.sentences for d in drafts], found.cache)
-    return with_conflicts(result, extract.conflicts(drafts)) if result else None
+    groups = [d.sentences for d in drafts]
+    return compose(engine, plan.question, groups, found.cache, [*disputed, *support.disputes(drafts)])
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
-    """Say so when the quoted sources give different figures (both are quoted)."""
+    """Say so when the quoted sources differ (each side is quoted): one note per set of excerpts that
+    differ on the same thing, "compare [1], [2] and [4]"."""
     number = {(c.article_id, c.start, c.end): c.n for c in result.citations}
-    notes = []
+    sides: dict[int, set[int]] = {}  # each citation number -> the set it belongs to (shared)
     for a, b in pairs:
         na, nb = number.get(a.key), number.get(b.key)
-        if na and nb:
-            notes.append(f"Note: sources differ here — compare [{min(na, nb)}] and [{max(na, nb)}].")
-    if not notes:
+        if not (na and nb) or na == nb:
+            continue
+        joined = sides.get(na, {na}) | sides.get(nb, {nb})
+        for n in joined:
+            sides[n] = joined
+    groups = sorted({tuple(sorted(g)) for g in sides.values()})
+    if not groups:
         return result
-    return replace(result, text="\n".join([result.text, *dict.fromkeys(notes)]))
+    notes = [f"Note: sources differ here — compare {_listed(g)}." for g in groups]
+    return replace(result, text="\n".join([result.text, *notes]))
+
+
+def _listed(numbers: Sequence[int]) -> str:
+    marks = [f"[{n}]" for n in numbers]
+    return f"{', '.join(marks[:-1])} and {marks[-1]}"
 
 
 def compose(
-    engine: Engine, question: str, groups: Sequence[Sequence[Sentence]], cache: ArticleCache
+    engine: Engine,
+    question: str,
+    groups: Sequence[Sequence[Sentence]],
+    cache: ArticleCache,
+    disputed: Sequence[tuple[Sentence, Sentence]] = (),
 ) -> Answer | None:
-    """Number and verify the citations of the chosen sentences (with other outlets' copies)."""
-    groups = [[*g, *(c for s in g[:1] for c in copies_of(s, engine))] for g in groups]
+    """Number and verify the citations of the chosen sentences (with other outlets' copies where they
+    hold the sentence, and a copy's differing version as a point of its own), noting the `disputed`
+    pairs and the copies' disputes (`with_conflicts`)."""
+    groups, copied = support.with_copies(groups, engine)
     points, citations = cite.number(groups, cache.get)
     if not points:
         return None
     cite.check(points, citations, cache.get)
-    return Answer(question, cite.render(points), False, points, citations)
+    result = Answer(question, cite.render(points), False, points, citations)
+    return with_conflicts(result, [*disputed, *copied])
 
 
 def recency_boosts(pool: Sequence[Sentence]) -> dict[str, float]:

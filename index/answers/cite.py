@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from ..models import Article, Citation, Point
+from ..models import Article, Citation, Point, source_labels
 from .candidates import Sentence
 
 log = logging.getLogger(__name__)
@@ -112,3 +113,50 @@ def check(points: Sequence[Point], citations: Sequence[Citation], lookup: Lookup
     bad = [c.n for c in citations if not verbatim(c, lookup)]
     if bad:
         raise AssertionError(f"excerpts not verbatim: {bad}")
+
+
+# -- sources grouped by article ----------------------------------------------------------------------
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def relabel(text: str, citations: Sequence[Citation]) -> str:
+    """The text with each [n] marker of a listed citation shown by its label ([1a], [1b], [2]): what a
+    member reads, where sources are grouped by article (the JSON keeps the numbers)."""
+    labels = source_labels(citations)
+
+    def label(match: re.Match) -> str:
+        n = int(match.group(1))
+        return f"[{labels[n][1]}]" if n in labels else match.group()
+
+    return _MARKER.sub(label, text)
+
+
+def labelled(numbers: Sequence[int], citations: Sequence[Citation]) -> str:
+    """A point's citation markers by label: "[1a][2]"."""
+    labels = source_labels(citations)
+    return "".join(f"[{labels[n][1]}]" if n in labels else f"[{n}]" for n in numbers)
+
+
+def by_article(citations: Sequence[Citation]) -> list[tuple[str, list[tuple[str, Citation]]]]:
+    """One source entry per article, in the order of their numbers: (article number, its excerpts as
+    (label, citation) in citation order)."""
+    labels = source_labels(citations)
+    groups: dict[int, list[tuple[str, Citation]]] = {}
+    for c in sorted(citations, key=lambda c: c.n):
+        index, label = labels[c.n]
+        groups.setdefault(index, []).append((label, c))
+    return [(str(index), items) for index, items in groups.items()]
+
+
+def outlets(numbers: Sequence[int], citations: Sequence[Citation]) -> list[str]:
+    """The outlets that carried a point: its citations' and the copies' that hold its excerpts."""
+    by_n = {c.n: c for c in citations}
+    found = [o for n in numbers if n in by_n for o in (by_n[n].source, *by_n[n].also_reported_by) if o]
+    return list(dict.fromkeys(found))
+
+
+def carried(numbers: Sequence[int], citations: Sequence[Citation]) -> str:
+    """" (3 outlets)" after a summary point that several outlets carried, else ""."""
+    count = len(outlets(numbers, citations))
+    return f" ({count} outlets)" if count > 1 else ""

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from ..embedding.embedder import Embedder
 from ..engine import Engine
 from ..models import Article, Summary
-from . import abstain, cite, coverage, extract
+from . import abstain, cite, coverage, extract, support
 from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences
 from .cluster import Story, group_stories
 from .dates import intersect
@@ -77,7 +77,8 @@ def key_sentences(
         return []
     vectors = extract.embed_cached(embedder, [s.text for s in sentences])
     costs = [len(cite.display(s.text)) + 8 for s in sentences]
-    chosen = coverage.select(vectors, max_points=max_points, costs=costs, budget=max_chars)
+    lengths = [len(s.text.split()) for s in sentences]
+    chosen = coverage.select(vectors, max_points=max_points, costs=costs, budget=max_chars, lengths=lengths)
     return [sentences[i] for i in sorted(chosen)]
 
 
@@ -111,8 +112,9 @@ def summarize_topic(
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     if not scored or abstain.should_abstain(evidence):
         return _empty("topic", topic)
-    drafts = _topic_drafts(scored, max_points)
+    drafts, _ = support.settle(_topic_drafts(scored, max_points), scored)
     groups, headings = _by_story(engine, drafts, cache)
+    groups, _ = support.with_copies(groups, engine, limit=0)
     points, citations = cite.number(groups, cache.get, headings=headings)
     cite.check(points, citations, cache.get)
     return Summary("topic", topic, points, citations)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ..answers import answer, summarize_article, summarize_period, summarize_topic
+from ..answers import answer, cite, summarize_article, summarize_period, summarize_topic
 from ..answers.summarize import check_points, period_range
 from ..engine import Engine
 from ..models import Answer, Citation, Hit, Summary
@@ -85,7 +85,7 @@ def _show_answer(result: Answer, as_json: bool, extra: dict | None = None) -> No
         return
     if extra:
         typer.echo(f"[{extra['id']}] {result.question}")
-    typer.echo(result.text)
+    typer.echo(cite.relabel(result.text, result.citations))
     if result.citations:
         typer.echo("\nSources:")
         _show_citations(result.citations)
@@ -96,12 +96,17 @@ def _show_answer(result: Answer, as_json: bool, extra: dict | None = None) -> No
 
 
 def _show_citations(citations: Sequence[Citation]) -> None:
-    for c in citations:
-        also = f" (also reported by {', '.join(c.also_reported_by)})" if c.also_reported_by else ""
-        typer.echo(f"[{c.n}] {c.title} — {c.source or 'unknown outlet'}, {c.published or 'undated'}{also}")
+    """One entry per article, each of its quoted excerpts under it by label ([1a], [1b]; [2] alone)."""
+    for index, items in cite.by_article(citations):
+        c = items[0][1]
+        typer.echo(f"[{index}] {c.title} — {c.source or 'unknown outlet'}, {c.published or 'undated'}")
         if c.url:
             typer.echo(f"    {c.url}")
-        typer.echo(f"    “{' '.join(c.excerpt.split())}” (characters {c.start}–{c.end})")
+        for label, quoted in items:
+            outlets = quoted.also_reported_by
+            also = f" (also reported by {', '.join(outlets)})" if outlets else ""
+            excerpt = " ".join(quoted.excerpt.split())
+            typer.echo(f"    [{label}] “{excerpt}” (characters {quoted.start}–{quoted.end}){also}")
 
 
 def _show_related(hits: Sequence[Hit]) -> None:
@@ -196,7 +201,8 @@ def _show_summary(result: Summary, as_json: bool) -> None:
     for p in result.points:
         if p.heading:
             typer.echo(f"\n{p.heading}")
-        typer.echo(f"  • {p.text} {''.join(f'[{n}]' for n in p.citations)}")
+        carried = cite.carried(p.citations, result.citations)
+        typer.echo(f"  • {p.text} {cite.labelled(p.citations, result.citations)}{carried}")
     if result.citations:
         typer.echo("\nSources:")
         _show_citations(result.citations)

@@ -73,3 +73,20 @@ def test_render_puts_markers_after_each_point() -> None:
     text = cite.render([Point("First.", (1,)), Point("Second.", (2, 3))])
     assert text == "First. [1]\nSecond. [2][3]"
     assert BUDGET_OTHER  # the fixture text the other tests quote
+
+
+def test_a_points_outlets_count_its_sources_and_the_copies_that_hold_them() -> None:
+    from index.models import Citation
+
+    def quoted(n: int, source: str | None, also: tuple[str, ...] = ()) -> Citation:
+        return Citation(n, article_id=f"a{n}", title="T", source=source, url=None, published=None,
+                        excerpt="x", start=0, end=1, also_reported_by=also)  # fmt: skip
+
+    citations = [quoted(1, "Wire One", ("Daily Two",)), quoted(2, "Daily Two"), quoted(3, None)]
+    assert cite.outlets((1, 2, 3), citations) == ["Wire One", "Daily Two"]
+    assert cite.carried((1, 2), citations) == " (2 outlets)"
+    assert cite.carried((2,), citations) == ""
+    assert cite.relabel("A [1] B [2] C [9]", citations) == "A [1] B [2] C [9]"
+    same = [quoted(1, "Wire One"), replace(quoted(2, "Daily Two"), article_id="a1"), quoted(3, "X")]
+    assert cite.relabel("A [1] B [3] C [2]", same) == "A [1a] B [2] C [1b]"
+    assert cite.labelled((2, 3), same) == "[1b][2]"

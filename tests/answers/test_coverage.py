@@ -21,6 +21,13 @@ def test_the_lead_wins_between_sentences_that_cover_as_much() -> None:
     assert select(vectors, max_points=2) == [0, 1]
 
 
+def test_of_two_sentences_that_cover_as_much_the_much_shorter_one_is_chosen() -> None:
+    # sentences 1 and 2 say the same (subject 1); 1 comes first but runs to 55 words, 2 has 12
+    vectors = np.stack([unit(axis(0)), unit(axis(1)), unit(axis(1)), unit(axis(2))])
+    assert sorted(select(vectors, max_points=2)) == [0, 1]
+    assert sorted(select(vectors, max_points=2, lengths=[20, 55, 12, 20])) == [0, 2]
+
+
 def test_a_budget_skips_sentences_that_do_not_fit() -> None:
     vectors = np.stack([unit(axis(i)) for i in range(4)])
     chosen = select(vectors, max_points=3, costs=[50, 500, 50, 50], budget=200)

@@ -60,7 +60,7 @@ def test_long_answer_is_split_within_every_limit_and_nothing_is_lost():
     embeds = [e for p in parts for e in p.embeds]
     assert "".join(e.description or "" for e in embeds) == answer.text
     values = [f.value for e in embeds for f in e.fields]
-    assert "\n".join(values) == "\n".join(render.source_line(c) for c in answer.citations)
+    assert "\n".join(values) == "\n".join(render.source_entries(answer.citations))
     assert embeds[0].title == "Answer"
     assert embeds[-1].footer.text == "60 articles held · index updated 2023-12-26 10:15 UTC"
     assert sum(1 for e in embeds if e.footer.text) == 1
@@ -77,12 +77,68 @@ def test_every_part_disables_mentions_and_article_text_stays_verbatim():
 
 
 def test_sources_are_numbered_linked_with_outlet_and_date():
-    line = render.source_line(citation(3, title="Bridge [update]", url="https://ex.com/a_(b)"))
-    assert line == "**[3]** [Bridge (update)](https://ex.com/a_(b%29) — Outlet, 2023-12-01"
+    (entry,) = render.source_entries([citation(3, title="Bridge [update]", url="https://ex.com/a_(b)")])
+    head, quoted = entry.split("\n")
+    assert head == "**[1]** [Bridge (update)](https://ex.com/a_(b%29) — Outlet, 2023-12-01"
+    assert quoted == f"> **1** “Sentence 3 said {PINGS}.”"
     undated = Citation(
         1, article_id="a", title="T", source=None, url=None, published=None, excerpt="x", start=0, end=1
     )
-    assert render.source_line(undated) == "**[1]** **T** — unknown outlet, undated"
+    assert render.source_entries([undated])[0].startswith("**[1]** **T** — unknown outlet, undated\n")
+
+
+def _quote(n: int, article: str, text: str, also: tuple[str, ...] = ()) -> Citation:
+    return Citation(
+        n, article_id=article, title=f"Title {article}", source=f"Outlet {article}", url=None,
+        published="2023-12-01", excerpt=text, start=0, end=len(text), also_reported_by=also,
+    )  # fmt: skip
+
+
+def test_one_source_entry_per_article_with_each_quoted_excerpt_under_its_label():
+    cites = (
+        _quote(1, "fortune", "A whopping 97% of kids used phones at school."),
+        _quote(2, "fortune", "The study tracked 203 children for a year."),
+        _quote(3, "wire", "Schools are weighing phone bans.", also=("Daily Two",)),
+    )
+    points = (Point(cites[0].excerpt, (1,)), Point(cites[2].excerpt, (3,)), Point(cites[1].excerpt, (2,)))
+    text = "\n".join(f"{p.text} [{p.citations[0]}]" for p in points) + "\nNote: compare [1] and [3]."
+    (part,) = render.answer_messages(Answer("phones?", text, False, points, cites), INFO)
+    embed = part.embeds[0]
+    assert embed.description.splitlines() == [
+        "A whopping 97% of kids used phones at school. [1a]",
+        "Schools are weighing phone bans. [2]",
+        "The study tracked 203 children for a year. [1b]",
+        "Note: compare [1a] and [2].",
+    ]
+    (sources,) = embed.fields
+    assert sources.name == "Sources"
+    assert sources.value.count("Title fortune") == 1  # the article is listed once
+    assert sources.value.splitlines() == [
+        "**[1]** **Title fortune** — Outlet fortune, 2023-12-01",
+        "> **1a** “A whopping 97% of kids used phones at school.”",
+        "> **1b** “The study tracked 203 children for a year.”",
+        "**[2]** **Title wire** — Outlet wire, 2023-12-01",
+        "> **2** “Schools are weighing phone bans.” (also reported by Daily Two)",
+    ]
+    summary = Summary("article", "Phones", points, cites)
+    (part,) = render.summary_messages(summary, INFO)
+    first, second = part.embeds[0].description.splitlines()[:2]
+    assert first == "• A whopping 97% of kids used phones at school. [1a]"
+    assert second == "• Schools are weighing phone bans. [2] (2 outlets)"  # its outlet and a copy's
+
+
+def test_many_excerpts_of_one_article_are_split_over_fields_and_never_cut():
+    cites = tuple(_quote(n, "long", f"Excerpt number {n} " + "word " * 60) for n in range(1, 22))
+    points = tuple(Point(c.excerpt, (c.n,)) for c in cites)
+    answer = Answer("q", "\n".join(f"{p.text} [{p.citations[0]}]" for p in points), False, points, cites)
+    parts = render.answer_messages(answer, INFO)
+    for body in as_dicts(parts):
+        assert_within_limits(body)
+    values = "\n".join(f.value for p in parts for e in p.embeds for f in e.fields)
+    assert values.count("Title long") == 1
+    assert len([f for p in parts for e in p.embeds for f in e.fields]) > 1
+    for n in range(1, 22):
+        assert f"> **1{chr(96 + n)}** “Excerpt number {n} " in values
 
 
 def test_abstention_says_so_plainly_and_lists_the_closest_articles():

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from index.cli import answer_commands, app
 
 pytestmark = pytest.mark.model
-CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published", "excerpt", "start", "end"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published", "excerpt", "start", "end",
+                 "article_index", "label"}  # fmt: skip
 QUESTION = "What did a judge rule about Donald Trump's real estate empire?"
 
 
@@ -68,6 +69,21 @@ def test_ask_human_output_lists_sources(cli) -> None:
     result = cli("ask", QUESTION)
     assert result.exit_code == 0
     assert "Sources:" in result.output and "[1] " in result.output and "Fortune, 2023-09-26" in result.output
+
+
+def test_ask_lists_each_article_once_with_its_excerpts_under_their_labels(cli) -> None:
+    data = lines(cli("ask", QUESTION, "--json").output)[0]
+    output = cli("ask", QUESTION).output
+    answer_text, sources = output.split("\nSources:\n")
+    for c in data["citations"]:  # the JSON keeps one citation per excerpt, grouped by article_index
+        same = [d for d in data["citations"] if d["article_id"] == c["article_id"]]
+        assert {d["article_index"] for d in same} == {c["article_index"]}
+        label = str(c["article_index"]) + ("" if len(same) == 1 else "abcdefghij"[same.index(c)])
+        assert c["label"] == label
+        assert f"[{label}]" in answer_text
+        assert f"    [{label}] “{' '.join(c['excerpt'].split())}”" in sources
+    for title in {c["title"] for c in data["citations"]}:
+        assert sources.count(title) == 1
 
 
 def test_ask_needs_exactly_one_question(cli, tmp_path) -> None:
