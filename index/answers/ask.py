@@ -106,7 +106,8 @@ def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
 
     Each point keeps only the further sources that state its facts; an outlet that differs is quoted
     as a point of its own, and the answer notes it (`support.py`)."""
-    chosen = adding(extract.select(found.scored), plan.query)
+    selected = extract.select(found.scored)
+    chosen = _with_rivals(adding(selected, plan.query), selected)
     chosen, disputed = support.settle(chosen, found.scored)
     named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
     if named is not None and chosen:  # the answer's name in full joins the points; the weakest makes room
@@ -116,6 +117,14 @@ def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
         drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
     groups = [d.sentences for d in drafts]
     return compose(engine, plan.question, groups, found.cache, [*disputed, *support.disputes(drafts)])
+
+
+def _with_rivals(kept: Sequence[extract.Draft], selected: Sequence[extract.Draft]) -> list[extract.Draft]:
+    """The kept points, and any selected point from another outlet that states other facts than a kept
+    one: a disagreement adds to the answer even when it shares the kept point's words."""
+    mine = {d.lead.sentence.key for d in kept}
+    rivals = {s.key for a, b in support.disputes(selected) if {a.key, b.key} & mine for s in (a, b)} - mine
+    return [d for d in selected if d.lead.sentence.key in mine or d.lead.sentence.key in rivals]
 
 
 def with_conflicts(result: Answer, pairs: Sequence[tuple[Sentence, Sentence]]) -> Answer:
