@@ -101,8 +101,29 @@ def summarize_topic(
     says nothing about it."""
     check_points(max_points)
     engine = engine.viewed_by(viewer)
+    topic, scored, cache = topic_evidence(engine, topic, since=since, until=until, sources=sources, now=now)
+    if not scored:
+        return _empty("topic", topic)
+    drafts, _ = support.settle(_topic_drafts(scored, max_points), scored)
+    groups, headings = _by_story(engine, drafts, cache)
+    groups, _ = support.with_copies(groups, engine, limit=0)
+    points, citations = cite.number(groups, cache.get, headings=headings)
+    cite.check(points, citations, cache.get)
+    return Summary("topic", topic, points, citations)
+
+
+def topic_evidence(
+    engine: Engine,
+    topic: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    sources: Iterable[str] | None = None,
+    now: date | datetime | str | None = None,
+) -> tuple[str, list[extract.Scored], ArticleCache]:
+    """The topic (cleaned like any question) and the sentences of the news about it, best first; none
+    when the news held does not cover it. `engine` is the viewer's (Engine.viewed_by)."""
     plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
-    topic = plan.question  # cleaned like any question
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
     pool = [s for s in hit_sentences(hits, cache) if coverage.summarizable(s.text)]
@@ -111,13 +132,8 @@ def summarize_topic(
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     if not scored or abstain.should_abstain(evidence):
-        return _empty("topic", topic)
-    drafts, _ = support.settle(_topic_drafts(scored, max_points), scored)
-    groups, headings = _by_story(engine, drafts, cache)
-    groups, _ = support.with_copies(groups, engine, limit=0)
-    points, citations = cite.number(groups, cache.get, headings=headings)
-    cite.check(points, citations, cache.get)
-    return Summary("topic", topic, points, citations)
+        return plan.question, [], cache
+    return plan.question, scored, cache
 
 
 def _topic_drafts(scored: Sequence[extract.Scored], max_points: int) -> list[extract.Draft]:
