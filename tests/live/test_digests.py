@@ -3,8 +3,8 @@ verbatim and cited, per viewer; schedules run once per due time, across restarts
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -98,7 +98,7 @@ def headings(summary) -> list[str]:
 
 def test_a_digest_groups_copies_into_one_story_ranked_by_outlets_verbatim_and_cited(news):
     made = digests.digest(news, viewer=GUILD, since="2026-12-02", until="2026-12-03")
-    assert "Rail tunnel finished (3 outlets: Wire One, Daily Two, Times Three)" == headings(made)[0]
+    assert headings(made)[0] == "Rail tunnel finished (3 outlets: Wire One, Daily Two, Times Three)"
     assert "Harbour wall to be rebuilt (2 outlets: Coast News, Bay Herald)" in headings(made)
     order = [h.split(" (")[0] for h in headings(made)]
     assert order.index("Rail tunnel finished") < order.index("Harbour wall to be rebuilt")
