@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Unpack
 
 from ..embedding.embedder import Embedder
 from ..engine import Engine
@@ -14,7 +15,7 @@ from . import abstain, cite, coverage, extract, support
 from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences
 from .cluster import Story, group_stories
 from .dates import intersect
-from .plan import make_plan, today
+from .plan import Asked, make_plan, today
 from .terms import TermStats
 
 log = logging.getLogger(__name__)
@@ -113,17 +114,11 @@ def summarize_topic(
 
 
 def topic_evidence(
-    engine: Engine,
-    topic: str,
-    *,
-    since: str | None = None,
-    until: str | None = None,
-    sources: Iterable[str] | None = None,
-    now: date | datetime | str | None = None,
+    engine: Engine, topic: str, **asked: Unpack[Asked]
 ) -> tuple[str, list[extract.Scored], ArticleCache]:
     """The topic (cleaned like any question) and the sentences of the news about it, best first; none
     when the news held does not cover it. `engine` is the viewer's (Engine.viewed_by)."""
-    plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
+    plan = make_plan(engine, topic, **asked)
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
     pool = [s for s in hit_sentences(hits, cache) if coverage.summarizable(s.text)]

@@ -65,15 +65,8 @@ def digest(
         emit(made.to_json())
         return
     if made.points:
-        typer.echo(header(made))
+        typer.echo(made.tally)
     _show_summary(made, False)
-
-
-def header(made: digests.Digest) -> str:
-    """ "4 stories from 7 outlets"."""
-    stories = f"{made.stories} stor{'y' if made.stories == 1 else 'ies'}"
-    outlets = f"{len(made.outlets)} outlet{'' if len(made.outlets) == 1 else 's'}"
-    return f"{stories} from {outlets}"
 
 
 def register(app: typer.Typer) -> None:

@@ -54,6 +54,12 @@ class Digest(Summary):
     outlets: tuple[str, ...] = ()
     story_ids: tuple[str, ...] = ()  # every article of the stories shown (kept out of the next run)
 
+    @property
+    def tally(self) -> str:
+        """ "4 stories from 7 outlets"."""
+        stories = f"{self.stories} stor{'y' if self.stories == 1 else 'ies'}"
+        return f"{stories} from {len(self.outlets)} outlet{'' if len(self.outlets) == 1 else 's'}"
+
 
 # -- the content -----------------------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from sqlite_utils import Database
 from .articles import Articles
 from .changes import ChangeLog
 from .claims import Claims
-from .embeddings import EmbeddingCache
 from .digests import DigestRows
+from .embeddings import EmbeddingCache
 from .feeds import FeedRows
 from .folder_lock import folder_lock
 from .fulltext import (

@@ -40,21 +40,22 @@ def exists(day: date, hour: int, minute: int, zone: str) -> bool:
     )
 
 
+def _moment(zone: str, which: int, offset: int, seconds: int) -> tuple[str, float]:
+    day = CHANGES[zone][which] + timedelta(days=offset)
+    return zone, datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).timestamp() + seconds
+
+
+# A zone, and a moment from four days before one of its changes to a day after it.
 near_a_change = st.builds(
-    lambda zone, which, offset, seconds: (zone, CHANGES[zone][which] + timedelta(days=offset), seconds),
-    st.sampled_from(ZONES),
-    st.sampled_from((0, 1)),
-    st.integers(-4, 1),
-    st.integers(0, 86399),
+    _moment, st.sampled_from(ZONES), st.sampled_from((0, 1)), st.integers(-4, 1), st.integers(0, 86399)
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(near_a_change, st.integers(0, 23), st.integers(0, 59))
 def test_daily_runs_once_every_local_day_at_the_local_time(start, hour, minute):
-    zone, day, seconds = start
+    zone, begin = start
     when = When(hour, minute, zone)
-    begin = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).timestamp() + seconds
     found = dues(when, begin, 7)
     days = [local(t, zone).date() for t in found]
     assert days == [days[0] + timedelta(days=i) for i in range(7)]  # one a day: none skipped, none twice
@@ -74,9 +75,8 @@ def test_daily_runs_once_every_local_day_at_the_local_time(start, hour, minute):
 @settings(max_examples=150, deadline=None)
 @given(near_a_change, st.integers(0, 6), st.integers(0, 23), st.integers(0, 59))
 def test_weekly_runs_once_a_week_on_its_day(start, weekday, hour, minute):
-    zone, day, seconds = start
+    zone, begin = start
     when = When(hour, minute, zone, weekday)
-    begin = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).timestamp() + seconds
     days = [local(t, zone).date() for t in dues(when, begin, 4)]
     assert all(d.weekday() == weekday for d in days)
     assert days == [days[0] + timedelta(weeks=i) for i in range(4)]
@@ -85,9 +85,8 @@ def test_weekly_runs_once_a_week_on_its_day(start, weekday, hour, minute):
 @settings(max_examples=200, deadline=None)
 @given(near_a_change, st.integers(0, 23), st.integers(0, 59))
 def test_the_latest_due_time_and_the_next_bracket_any_moment(start, hour, minute):
-    zone, day, seconds = start
+    zone, moment = start
     when = When(hour, minute, zone)
-    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).timestamp() + seconds
     before, after = latest_due(when, moment), next_due(when, moment)
     assert before <= moment < after
     assert next_due(when, before) == after  # nothing due between them
