@@ -120,3 +120,26 @@ async def test_digest_now_is_a_preview_only_the_asker_sees(fake, live_engine, cl
     assert preview["flags"] & EPHEMERAL
     assert "3 stories from 1 outlet" in text_of(preview) and OURS[0] in text_of(preview)
     assert live_digests.schedules(live_engine) == []
+
+
+async def test_a_run_missed_while_the_bot_was_down_is_posted_once_on_start(fake, live_engine, clock, server):
+    w = fake.world
+    gazette = Feed(server, "/gazette.xml", "Local Gazette", entries(OURS, 100))
+    async with live_bot(fake, live_engine, clock):
+        await command(fake, "feeds add", {"url": gazette.url}, user_id=w.admin_id, channel_id=w.general_id)
+    live_digests.add_schedule(
+        live_engine,
+        scope=guild_scope(w.guild_id),
+        channel_id=w.news_desk_id,
+        when="daily 06:00 UTC",
+        now=clock() - 3 * 24 * HOUR,
+    )  # fmt: skip  (made three days ago: three due times passed while the bot was down)
+    async with live_bot(fake, live_engine, clock):  # the poster looks once on start
+        posted = await fake.wait_for_bot_message(w.news_desk_id, timeout=20)
+    async with live_bot(fake, live_engine, clock) as bot:  # started again: nothing more
+        assert await bot.live.digests.run_due() == 0
+    assert len(posts_to(fake, w.news_desk_id)) == 1
+    assert posted["embeds"][0]["description"].startswith("*2026-12-01 06:00 UTC to 2026-12-02 06:00 UTC*")
+    [schedule] = live_digests.schedules(live_engine)
+    [run] = live_digests.runs(live_engine, schedule.id)  # only the latest missed one
+    assert run["status"] == "delivered"
