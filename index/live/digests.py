@@ -29,7 +29,7 @@ from ..answers.candidates import ArticleCache
 from ..answers.cluster import Story, group_stories
 from ..answers.summarize import PERIOD_ARTICLES, _story_points, topic_evidence
 from ..engine import Engine
-from ..models import Summary
+from ..models import Article, Summary
 from ..scopes import parse_scope
 from .digest_times import When, WhenError, latest_due, local_text, next_due, parse_when
 
@@ -76,7 +76,8 @@ def digest(
 ) -> Digest:
     """The top stories of `viewer`'s news published from `since` to `until` (dates, inclusive: a datetime
     counts by its local date, as article dates are days), biggest by outlets first, at most `max_points`
-    points; stories whose articles are all in `exclude` are left out."""
+    points. Articles in `exclude` (what a schedule posted before) are left out before grouping, so a
+    story posted before comes back only with articles it did not have then."""
     if not 1 <= max_points <= MAX_DIGEST_POINTS:
         raise DigestError(f"a digest has 1 to {MAX_DIGEST_POINTS} points, not {max_points}")
     start, end = _day(since), _day(until)
@@ -88,7 +89,7 @@ def digest(
     if topic is None:
         articles = engine.articles(since=start, until=end, limit=PERIOD_ARTICLES)
     else:
-        articles = _about(engine, topic, start, end, cache)
+        articles = _about(engine, topic, start, end)
     articles = [a for a in articles if a.id not in exclude]
     for a in articles:
         cache.put(a)
@@ -104,7 +105,7 @@ def digest(
     return Digest("digest", title, points, citations, len(shown), outlets, ids)
 
 
-def _about(engine: Engine, topic: str, start: str, end: str, cache: ArticleCache) -> list:
+def _about(engine: Engine, topic: str, start: str, end: str) -> list[Article]:
     """The articles of the period the topic summary's retrieval finds about `topic`."""
     _, scored, found = topic_evidence(engine, topic, since=start, until=end)
     if not scored:
