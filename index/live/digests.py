@@ -106,12 +106,11 @@ def digest(
 
 
 def _about(engine: Engine, topic: str, start: str, end: str) -> list[Article]:
-    """The articles of the period the topic summary's retrieval finds about `topic`."""
+    """The articles of the period the topic summary picks its points from (the same retrieval, evidence
+    gate and selection: `/summary topic` over the period names the same stories)."""
     _, scored, found = topic_evidence(engine, topic, since=start, until=end)
-    if not scored:
-        return []
-    floor = scored[0].score * extract.TOPIC_FLOOR
-    ids = dict.fromkeys(s.sentence.article_id for s in scored if s.score >= floor)
+    drafts = extract.select(scored, max_points=MAX_DIGEST_POINTS, per_article=1, floor=extract.TOPIC_FLOOR)
+    ids = dict.fromkeys(s.article_id for d in drafts for s in d.sentences)
     return [a for aid in ids if (a := found.get(aid)) is not None]
 
 
