@@ -63,6 +63,16 @@ async def test_an_admin_schedules_a_digest_and_it_is_posted_once_in_that_channel
         )  # fmt: skip
         listed = await command(fake, "digest list", {}, user_id=w.member_id, channel_id=w.general_id)
         assert "daily 10:00 Europe/Paris" in text_of(listed) and "20:00" not in text_of(listed)
+        ours = live_digests.schedules(live_engine, guild_scope(w.guild_id))[0].id
+        refused = await command(
+            fake, "digest remove", {"schedule": ours}, user_id=w.member_id, channel_id=w.general_id
+        )
+        assert "Manage Server" in refused["content"]
+        theirs = await command(
+            fake, "digest remove", {"schedule": ours}, user_id=other.admin_id, channel_id=other.general_id
+        )
+        assert f"no digest schedule #{ours}" in text_of(theirs)
+        assert len(live_digests.schedules(live_engine)) == 2
 
         assert await bot.live.digests.run_due() == 0  # 08:00 UTC: not yet
         assert not posts_to(fake, w.news_desk_id)
@@ -72,6 +82,13 @@ async def test_an_admin_schedules_a_digest_and_it_is_posted_once_in_that_channel
         await bot.live.digests.run_due()  # claimed once: never posted again
         clock.advance(60)
         await bot.live.digests.run_due()
+        assert not posts_to(fake, other.general_id)  # the other server's digest is not due
+        removed = await command(
+            fake, "digest remove", {"schedule": ours}, user_id=w.admin_id, channel_id=w.general_id
+        )
+        assert "no longer posts" in text_of(removed)
+        clock.advance(24 * HOUR)  # past the other server's 20:00 UTC; ours was removed
+        assert await bot.live.digests.run_due() == 1
     posted = posts_to(fake, w.news_desk_id)
     everything = "\n".join(text_of(m) for m in posted)
     assert first["embeds"][0]["title"] == "Daily news digest"
@@ -79,14 +96,13 @@ async def test_an_admin_schedules_a_digest_and_it_is_posted_once_in_that_channel
     assert header == "*2026-12-01 10:00 CET to 2026-12-02 10:00 CET* · 3 stories from 1 outlet"
     assert all(title in everything for title in OURS)
     assert not any(title in everything for title in THEIRS)  # another server's own news
-    assert len(posted) == 1  # one digest (it fits one message), not two
-    assert not posts_to(fake, other.general_id)  # the other server's digest is not due
-    for message in posted:
+    assert len(posted) == 1  # one digest (it fits one message), never twice, none once removed
+    [their_post] = posts_to(fake, other.general_id)
+    assert all(t in text_of(their_post) for t in THEIRS) and not any(t in text_of(their_post) for t in OURS)
+    for message in [*posted, their_post]:
         assert_within_limits(message)
     assert_no_pings(fake)
-    [schedule, _] = live_digests.schedules(live_engine)
-    assert [r["status"] for r in live_digests.runs(live_engine, schedule.id)] == ["delivered"]
-    assert schedule.scope == guild_scope(w.guild_id)
+    assert live_digests.runs(live_engine, ours) == []  # removed with its schedule
 
 
 async def test_nothing_new_posts_nothing_or_one_line(fake, live_engine, clock):
