@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from .articles import Articles
 from .changes import ChangeLog
 from .claims import Claims
+from .digests import DigestRows
 from .embeddings import EmbeddingCache
 from .feeds import FeedRows
 from .folder_lock import folder_lock
@@ -105,6 +106,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         # the rest.
         self.impacts: ImpactIndex | None = None
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
+        self.digests = DigestRows(self)  # scheduled digests and their runs (index/live/digests.py)
         if migrations.pending(self.db):
             if self.path == ":memory:":
                 migrations.apply(self.db)
