@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -318,6 +319,7 @@ class ImpactIndex:
                 "max_id": self.max_id,
                 "passages": self.size,
                 "seq": self.seq,
+                "pid": os.getpid(),  # the process that built it (the bot's builds run in a child)
             }
             write_atomic(staging / "meta.json", json.dumps(meta))
 
