@@ -311,9 +311,13 @@ class ImpactIndex:
         def write(staging: Path) -> None:
             for name in self.ARRAYS:
                 np.save(staging / f"{name}.npy", getattr(self, name))
+            # The vocabulary goes in a file of its own, one term a line (an FTS5 term holds no
+            # whitespace), read back in slices: parsing it as one JSON list at a million passages
+            # would hold the serving process's GIL for a few hundred ms (docs/performance.md).
+            with open(staging / "terms.txt", "w", encoding="utf-8") as handle:
+                handle.writelines(f"{term}\n" for term in self.term_ids)
             meta = {
                 "format": FORMAT,
-                "terms": list(self.term_ids),
                 "source_names": self.source_names,
                 "skipped": sorted(self.skipped),
                 "max_id": self.max_id,
@@ -336,17 +340,32 @@ class ImpactIndex:
             if meta.get("format") != FORMAT:
                 return None
             arrays = {name: np.load(live / f"{name}.npy", mmap_mode="r") for name in cls.ARRAYS}
+            terms = meta["terms"] if "terms" in meta else _read_terms(live / "terms.txt")
         except (OSError, ValueError, KeyError) as error:
             if (folder / "CURRENT").exists():
                 log.warning("ignoring the lexical index in %s (%s); FTS5 ranks everything", folder, error)
             return None
         return cls(
-            terms=meta["terms"],
+            terms=terms,
             source_names=meta["source_names"],
             skipped=frozenset(meta["skipped"]),
             seq=int(meta.get("seq", 0)),
             **arrays,
         )
+
+
+def _read_terms(path: Path, piece: int = 1 << 20) -> list[str]:
+    """The lines of `path`, read a MB at a time (no one call holds the GIL long)."""
+    terms: list[str] = []
+    rest = ""
+    with open(path, encoding="utf-8") as handle:
+        while chunk := handle.read(piece):
+            lines = (rest + chunk).split("\n")
+            rest = lines.pop()
+            terms.extend(lines)
+    if rest:
+        raise ValueError(f"{path} ends in the middle of a term")
+    return terms
 
 
 def saved_seq(folder: Path) -> int | None:
