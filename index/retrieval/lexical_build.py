@@ -91,6 +91,8 @@ def main(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tune_process()
+    # Background work: on a busy machine the serving process's event loop gets the CPU first.
+    os.nice(10)
     db_path, data_dir, lexical_dir = argv
     with closing(Store(db_path)) as store:
         saved = build_and_save(

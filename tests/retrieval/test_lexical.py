@@ -323,3 +323,17 @@ def test_the_vocabulary_is_saved_apart_and_read_back_in_slices(loaded: Engine, s
     terms = list(loaded.store.impacts.term_ids)
     assert len(terms) > 100
     assert _read_terms(live / "terms.txt", piece=7) == terms  # slices that cut terms in two
+
+
+def test_a_version_saved_with_its_terms_in_meta_still_loads(loaded: Engine, settings):
+    from index.retrieval.lexical import ImpactIndex
+    from index.storage.versions import current_version
+
+    loaded.reindex()
+    live = current_version(settings.lexical_dir)
+    meta = json.loads((live / "meta.json").read_text())
+    terms = list(loaded.store.impacts.term_ids)
+    (live / "meta.json").write_text(json.dumps({**meta, "terms": terms}))
+    (live / "terms.txt").unlink()
+    again = ImpactIndex.load(settings.lexical_dir)
+    assert again is not None and list(again.term_ids) == terms
