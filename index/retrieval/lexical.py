@@ -312,9 +312,9 @@ class ImpactIndex:
             for name in self.ARRAYS:
                 np.save(staging / f"{name}.npy", getattr(self, name))
             # The vocabulary goes in a file of its own, one term a line (an FTS5 term holds no
-            # whitespace), read back in slices: parsing it as one JSON list at a million passages
-            # would hold the serving process's GIL for a few hundred ms (docs/performance.md).
-            with open(staging / "terms.txt", "w", encoding="utf-8") as handle:
+            # whitespace), read back in slices: parsed as one JSON list, a large store's would hold
+            # the serving process's GIL in one long call (docs/performance.md).
+            with open(staging / "terms.txt", "w", encoding="utf-8", newline="") as handle:
                 handle.writelines(f"{term}\n" for term in self.term_ids)
             meta = {
                 "format": FORMAT,
@@ -358,7 +358,7 @@ def _read_terms(path: Path, piece: int = 1 << 20) -> list[str]:
     """The lines of `path`, read a MB at a time (no one call holds the GIL long)."""
     terms: list[str] = []
     rest = ""
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8", newline="") as handle:
         while chunk := handle.read(piece):
             lines = (rest + chunk).split("\n")
             rest = lines.pop()

@@ -2,9 +2,9 @@
 
 A build is seconds of numpy and Python over every posting. Run in a thread of the bot's process, its
 Python parts (the postings read batch by batch, the vocabulary grown term by term) hold the interpreter
-for up to ~100 ms at a time, and an ingest rebuilds the index while a poll cycle runs: the bot's event
-loop would stall that long (docs/feeds.md). In a child process it holds only its own interpreter; the
-caller waits on a pipe (the GIL released) and reads the child's progress from it.
+in slices long enough to stall the bot's event loop past its ceiling, and an ingest rebuilds the index
+while a poll cycle runs (docs/feeds.md has the figures). In a child process it holds only its own
+interpreter; the caller waits on a pipe (the GIL released) and reads the child's progress from it.
 
 The child saves under the data folder's lock, replacing the saved index only by a newer build (as any
 writer does); the caller then serves the saved version, memory-mapped. A child that dies (killed, out of
