@@ -5,11 +5,11 @@ calibrated on MultiHop-RAG dev (docs/answers.md)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .extract import Scored, has_term
-from .terms import entities, words
+from .terms import content_terms, entities, question_names, words
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ class Evidence:
     term_coverage: float = 1.0  # IDF-weighted share of the question's words found in retrieved text
     missing_idf: float = 0.0  # IDF of the rarest question word absent from retrieved text
     lexical: float = 0.0  # best sentence's IDF-weighted share of the question's words
+    # One retrieved article about what the question asks (`together`): it names every name of the
+    # question, and holds one of its other words (`together_word`) or a sentence this close to it.
+    together_word: bool = True
+    together_cosine: float = 1.0
 
     def to_json(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -72,15 +76,20 @@ def _title_case(text: str) -> bool:
 
 
 def evidence(
-    question: str, scored: Sequence[Scored], texts: Sequence[str], weights: dict[str, float]
+    question: str,
+    scored: Sequence[Scored],
+    texts: Sequence[str],
+    weights: dict[str, float],
+    by_article: Mapping[str, Sequence[str]] | None = None,
 ) -> Evidence:
     """The decision's inputs: `texts` are the retrieved passages with their titles and outlets,
-    `weights` the IDF of the question's words."""
+    `weights` the IDF of the question's words, `by_article` the same texts per article id."""
     best = max(scored, key=lambda s: s.cosine) if scored else None
     present = _words_of(texts)
     cover, count = entity_coverage(question, texts, present)
     missing = [w for t, w in weights.items() if not has_term(present, t)]
     total = sum(weights.values()) or 1.0
+    word, close = together(question, by_article, scored) if by_article is not None else (True, 1.0)
     return Evidence(
         cosine=best.cosine if best else 0.0,
         score=scored[0].score if scored else 0.0,
@@ -89,7 +98,30 @@ def evidence(
         term_coverage=1.0 - sum(missing) / total,
         missing_idf=max(missing, default=0.0),
         lexical=max((s.lexical for s in scored), default=0.0),
+        together_word=word,
+        together_cosine=close,
     )
+
+
+def together(
+    question: str, by_article: Mapping[str, Sequence[str]], scored: Sequence[Scored]
+) -> tuple[bool, float]:
+    """Whether a retrieved article that names every name of the question holds one of its other words
+    (True when it has none), and the best cosine with the question of such an article's sentences
+    (0 when no article names them all)."""
+    names = question_names(question)
+    asked = {w for n in names for w in words(n)}
+    others = [t for t in content_terms(question) if t not in asked]
+    closest: dict[str, float] = {}
+    for s in scored:
+        closest[s.sentence.article_id] = max(closest.get(s.sentence.article_id, 0.0), s.cosine)
+    word, close = False, 0.0
+    for article_id, texts in by_article.items():
+        present = _words_of(texts)
+        if all(entity_coverage(n, texts, present)[0] == 1.0 for n in names):
+            word = word or not others or any(has_term(present, t) for t in others)
+            close = max(close, closest.get(article_id, 0.0))
+    return word, close
 
 
 def _words_of(texts: Sequence[str]) -> set[str]:

@@ -88,7 +88,11 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
 
     scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
-    evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
+    by_article: dict[str, list[str]] = {}
+    for h in hits:
+        by_article.setdefault(h.article_id, [h.title, h.source or ""]).append(h.excerpt)
+    weights = extract.query_weights(plan.query, stats)
+    evidence = abstain.evidence(plan.query, scored, texts, weights, by_article)
     log.info("question %r: %s", plan.question, evidence.to_json())
     return Findings(hits, cache, scored, evidence, pool, rescore)
 
