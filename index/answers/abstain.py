@@ -1,11 +1,17 @@
 """When to abstain: an answerability score from how close the best sentence is to the question, how
 many of the question's names and rare words the retrieved passages contain. Weights and threshold
-calibrated on MultiHop-RAG dev (docs/answers.md)."""
+calibrated on MultiHop-RAG dev (docs/answers.md).
+
+A short question (fewer than SHORT content words) asks about one story, and its best sentence counts only
+if it is about what the question names (`subject_cosine`): a sentence naming one of the question's
+names, in its text or its article's title, in an article that names all of them. "What did Taylor Swift
+say about Travis Kelce?" on news naming each apart, or "What is the weather in Paris?" on news holding a
+film set in Paris and the Paris accord, have no such sentence close to the question."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .extract import Scored, has_term
@@ -16,6 +22,7 @@ log = logging.getLogger(__name__)
 ENTITY_WEIGHT = 0.4  # weight of the share of the question's names found in the retrieved passages
 TERM_WEIGHT = 0.1  # weight of the IDF-weighted share of its words found there
 MIN_ANSWERABILITY = 0.90  # best cosine + the weighted shares above, below which the bot abstains
+SHORT = 10  # a question of fewer content words asks about one story (MultiHop-RAG's have 10 or more)
 
 
 @dataclass(frozen=True)
@@ -29,10 +36,8 @@ class Evidence:
     term_coverage: float = 1.0  # IDF-weighted share of the question's words found in retrieved text
     missing_idf: float = 0.0  # IDF of the rarest question word absent from retrieved text
     lexical: float = 0.0  # best sentence's IDF-weighted share of the question's words
-    # One retrieved article about what the question asks (`together`): it names every name of the
-    # question, and holds one of its other words (`together_word`) or a sentence this close to it.
-    together_word: bool = True
-    together_cosine: float = 1.0
+    subject_cosine: float = 1.0  # the best cosine of a sentence about what the question names
+    terms: int = SHORT  # how many content words the question has
 
     def to_json(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -49,16 +54,23 @@ def entity_coverage(
     names = entities(question)
     if not names:
         return 1.0, 0
+    names_in = namer(texts, present)
+    found = sum(1 for n in names if names_in(n))
+    return found / len(names), len(names)
+
+
+def namer(texts: Sequence[str], present: set[str] | None = None) -> Callable[[str], bool]:
+    """Whether the texts name a name, by the rules of `entity_coverage`."""
     present = _words_of(texts) if present is None else present
     titled = [t for t in texts if _title_case(t)]
     named = {tuple(words(e)) for t in texts if not _title_case(t) for e in entities(t)}
     title_words = _words_of(titled)
-    found = sum(
-        1
-        for n in map(words, names)
-        if _named(tuple(n), named) or _all_in(n, title_words) or (len(n) > 1 and _all_in(n, present))
-    )
-    return found / len(names), len(names)
+
+    def names_in(name: str) -> bool:
+        n = words(name)
+        return _named(tuple(n), named) or _all_in(n, title_words) or (len(n) > 1 and _all_in(n, present))
+
+    return names_in
 
 
 def _named(name: tuple[str, ...], named: set[tuple[str, ...]]) -> bool:
@@ -89,7 +101,7 @@ def evidence(
     cover, count = entity_coverage(question, texts, present)
     missing = [w for t, w in weights.items() if not has_term(present, t)]
     total = sum(weights.values()) or 1.0
-    word, close = together(question, by_article, scored) if by_article is not None else (True, 1.0)
+    subject = subject_cosine(question, by_article, scored) if by_article is not None else 1.0
     return Evidence(
         cosine=best.cosine if best else 0.0,
         score=scored[0].score if scored else 0.0,
@@ -98,30 +110,30 @@ def evidence(
         term_coverage=1.0 - sum(missing) / total,
         missing_idf=max(missing, default=0.0),
         lexical=max((s.lexical for s in scored), default=0.0),
-        together_word=word,
-        together_cosine=close,
+        subject_cosine=subject,
+        terms=len(content_terms(question)),
     )
 
 
-def together(
+def subject_cosine(
     question: str, by_article: Mapping[str, Sequence[str]], scored: Sequence[Scored]
-) -> tuple[bool, float]:
-    """Whether a retrieved article that names every name of the question holds one of its other words
-    (True when it has none), and the best cosine with the question of such an article's sentences
-    (0 when no article names them all)."""
+) -> float:
+    """The best cosine with the question of a sentence about what it names: one naming a name of the
+    question (in its text or its article's title) in an article whose retrieved passages, title and
+    outlet name all of them (any sentence when the question names nothing; 0 when none is left)."""
     names = question_names(question)
-    asked = {w for n in names for w in words(n)}
-    others = [t for t in content_terms(question) if t not in asked]
-    closest: dict[str, float] = {}
-    for s in scored:
-        closest[s.sentence.article_id] = max(closest.get(s.sentence.article_id, 0.0), s.cosine)
-    word, close = False, 0.0
-    for article_id, texts in by_article.items():
-        present = _words_of(texts)
-        if all(entity_coverage(n, texts, present)[0] == 1.0 for n in names):
-            word = word or not others or any(has_term(present, t) for t in others)
-            close = max(close, closest.get(article_id, 0.0))
-    return word, close
+    if not names:
+        return max((s.cosine for s in scored), default=0.0)
+    together = {a for a, texts in by_article.items() if all(map(namer(texts), names))}
+    return max(
+        (
+            s.cosine
+            for s in scored
+            if s.sentence.article_id in together
+            and any(map(namer([s.sentence.text, s.sentence.title]), names))
+        ),
+        default=0.0,
+    )
 
 
 def _words_of(texts: Sequence[str]) -> set[str]:
@@ -131,7 +143,8 @@ def _words_of(texts: Sequence[str]) -> set[str]:
 def answerability(
     ev: Evidence, *, entity_weight: float = ENTITY_WEIGHT, term_weight: float = TERM_WEIGHT
 ) -> float:
-    return ev.cosine + entity_weight * ev.entity_coverage + term_weight * ev.term_coverage
+    cosine = min(ev.cosine, ev.subject_cosine) if ev.terms < SHORT else ev.cosine
+    return cosine + entity_weight * ev.entity_coverage + term_weight * ev.term_coverage
 
 
 def should_abstain(ev: Evidence, *, threshold: float = MIN_ANSWERABILITY, **weights: float) -> bool:
