@@ -72,12 +72,11 @@ def full_name(
     articles: dict[str, set[str]] = defaultdict(set)
     forms: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
     for s in _distinct(scored):
-        for name in entities(s.sentence.text):
-            name_words = tuple(words(name))
-            for w in name_words:
+        for parts in _name_forms(s.sentence.text):
+            for w in parts:
                 if w not in asked and w not in STOPWORDS and len(w) > 2 and not w.isdigit():
                     articles[w].add(s.sentence.article_id)
-                    forms[w][name_words] += 1
+                    forms[w][parts] += 1
     if not articles:
         return None
     most = max(len(a) for a in articles.values())
@@ -85,9 +84,9 @@ def full_name(
     for top in sorted(w for w, a in articles.items() if len(a) == most):  # ties: the first not given in full
         for sentence in pool:
             if sentence.key not in seen:
-                for name in map(words, entities(sentence.text)):
+                for name in _name_forms(sentence.text):
                     if top in name:
-                        forms[top][tuple(name)] += 1
+                        forms[top][name] += 1
         full = max(forms[top], key=lambda f: (len(f) > 1, forms[top][f], len(f)))
         if not any(_names(s.text, full) for s in chosen):
             break
@@ -98,6 +97,12 @@ def full_name(
         return found
     others = [s for s in pool if s.key not in seen and _names(s.text, full) and keep(s)]
     return next(iter(rescore(question, others)), None) if others else None
+
+
+def _name_forms(text: str) -> list[tuple[str, ...]]:
+    """The words of each name a text gives, names joined by "and" taken apart ("FTX and Alameda" are
+    two names)."""
+    return [tuple(words(part)) for name in entities(text) for part in name.split(" and ")]
 
 
 def _distinct(scored: Sequence[Scored]) -> list[Scored]:
