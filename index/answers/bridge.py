@@ -77,9 +77,9 @@ def full_name(
                 if w not in asked and w not in STOPWORDS and len(w) > 2 and not w.isdigit():
                     articles[w].add(s.sentence.article_id)
                     forms[w][parts] += 1
-    if not articles:
+    most = max((len(a) for a in articles.values()), default=0)
+    if most < 2:  # a name one article gives is not what several reports share
         return None
-    most = max(len(a) for a in articles.values())
     seen = {s.sentence.key for s in scored}
     for top in sorted(w for w, a in articles.items() if len(a) == most):  # ties: the first not given in full
         for sentence in pool:

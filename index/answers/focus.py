@@ -4,14 +4,13 @@ only repeats the question's names ("It is a Greek tragedy, precipitated by ... S
 "... Sam Bankman-Fried ... was found guilty of seven criminal fraud counts ...") scores well on shared
 words but tells the reader nothing more.
 
-And a point from an article not quoted yet must be about what the question names: name one of its names
-in its sentence, its article's title or its outlet. Closeness alone lets in another story told in the same
-register: after two excerpts on the judge's ruling against Donald Trump, "Here's what happened on the
-second day of the trial, ..." (Sam Bankman-Fried's) is as close to "What did the judge rule about Donald
-Trump and the banks?" and names no one the question names. Only for a short question, which asks about
-one story (`abstain.SHORT`): a longer one describes its answer by facts from several reports, each about
-something else. Measured on MultiHop-RAG dev in
-docs/answers.md.
+A point kept for its closeness alone, from an article not quoted yet, must also be about what a short
+question names (`abstain.SHORT`: it asks about one story): name one of its names in its sentence, its
+article's title or its outlet. Closeness alone lets in another story told in the same register: after
+two excerpts on the judge's ruling against Donald Trump, "Here's what happened on the second day of the
+trial, ..." (Sam Bankman-Fried's) is as close to "What did the judge rule about Donald Trump and the
+banks?" and names no one the question names. A longer question describes its answer by facts from
+several reports, each about something else. Measured on MultiHop-RAG dev in docs/answers.md.
 """
 
 from __future__ import annotations
@@ -27,9 +26,8 @@ AS_CLOSE = 0.85  # share of the first point's cosine with the question that a fu
 
 
 def adding(drafts: Sequence[Draft], question: str) -> list[Draft]:
-    """The points (best first) without those that neither come close to the first nor bring in a word of
-    the question that no earlier point has, nor those from a further article naming nothing the question
-    names."""
+    """The points (best first) that bring in a word of the question no earlier point has, or come close
+    to the first (from a further article: and name what a short question names, `about`)."""
     if not drafts:
         return []
     terms = content_terms(question)
@@ -39,8 +37,8 @@ def adding(drafts: Sequence[Draft], question: str) -> list[Draft]:
     covered = _terms_in(first, terms)
     for draft in drafts[1:]:
         mine = _terms_in(draft, terms)
-        adds = draft.lead.cosine >= AS_CLOSE * first.lead.cosine or bool(mine - covered)
-        if adds and about(draft.lead.sentence, names, kept):
+        close = draft.lead.cosine >= AS_CLOSE * first.lead.cosine
+        if mine - covered or (close and about(draft.lead.sentence, names, kept)):
             kept.append(draft)
             covered |= mine
     return kept
