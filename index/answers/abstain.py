@@ -115,9 +115,7 @@ def evidence(
     )
 
 
-def subject_cosine(
-    question: str, by_article: Mapping[str, Sequence[str]], scored: Sequence[Scored]
-) -> float:
+def subject_cosine(question: str, by_article: Mapping[str, Sequence[str]], scored: Sequence[Scored]) -> float:
     """The best cosine with the question of a sentence about what it names: one naming a name of the
     question (in its text or its article's title) in an article whose retrieved passages, title and
     outlet name all of them (any sentence when the question names nothing; 0 when none is left)."""

@@ -66,7 +66,7 @@ def test_a_further_article_must_name_what_a_short_question_names() -> None:
     question = "What did the judge rule about Donald Trump and the banks?"
     ruling = made_up("a1", "A judge ruled Tuesday that Donald Trump committed fraud for years.")
     banks = made_up("a1", "Judge Arthur Engoron found that the former president deceived banks.", start=80)
-    trial = made_up("a2", "Here's what happened on the second day of the trial, with Bankman-Fried's parents.")
+    trial = made_up("a2", "Here's what happened on the second day of the trial, with his parents there.")
     named = made_up("a3", "Donald Trump's lawyers said they would appeal the ruling.")
     drafts = [
         Draft(scored(ruling, 0.48, [1, 0, 0, 0])),
@@ -97,7 +97,8 @@ def test_a_short_question_counts_only_sentences_about_what_it_names() -> None:
     paris = scored(made_up("b1", "That Paris Agreement will take us to 3 degrees of heating."), 0.47, [1, 0])
     film = scored(made_up("b2", "A love triangle set in Paris, shot through with fashion."), 0.29, [0, 1])
     texts = {"b1": [paris.sentence.text], "b2": [film.sentence.text]}
-    ev = abstain.evidence("What is the weather in Paris?", [paris, film], [*texts["b1"], *texts["b2"]], {}, texts)
+    weather = "What is the weather in Paris?"
+    ev = abstain.evidence(weather, [paris, film], [*texts["b1"], *texts["b2"]], {}, texts)
     assert ev.cosine == 0.47 and ev.subject_cosine == 0.29
 
 
