@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from .alerts import AlertRows
 from .articles import Articles
 from .changes import ChangeLog
 from .claims import Claims
@@ -105,6 +106,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         # the rest.
         self.impacts: ImpactIndex | None = None
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
+        self.alerts = AlertRows(self)  # topic alerts (index/live/alerts.py)
         if migrations.pending(self.db):
             if self.path == ":memory:":
                 migrations.apply(self.db)
