@@ -17,6 +17,7 @@ Every function where time matters takes `now` (seconds since the epoch) so tests
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,6 +38,8 @@ CLAIM_TTL = 600.0  # seconds after which a claim the poster never confirmed is o
 MAX_AGE = 3 * 86400  # a story published longer ago than this is not news to alert about
 SCAN_BATCH = 200
 HOUR = 3600.0
+TEST_SINCE = "7d"  # what `alerts test` and `/alert test` look back over
+_DURATION = re.compile(r"([0-9]{1,6})\s*([dh])")
 
 
 class AlertError(ValueError):
@@ -247,6 +250,22 @@ def _new_stories(engine: Engine, article_ids: list[str], now: float) -> list[Art
             continue
         found.append(article)
     return found
+
+
+def since_date(value: str, *, now: float | None = None) -> str:
+    """The ISO date a `--since` value names: a duration back from now ("7d", "24h") or a date
+    (YYYY-MM-DD). AlertError for anything else."""
+    text = (value or "").strip().lower()
+    if match := _DURATION.fullmatch(text):
+        amount, unit = int(match.group(1)), match.group(2)
+        if not 0 < amount <= 3650 * (24 if unit == "h" else 1):
+            raise AlertError(f"{value!r} is out of range: between 1 hour and 10 years")
+        seconds = amount * (3600 if unit == "h" else 86400)
+        return dt.datetime.fromtimestamp(_now(now) - seconds, dt.UTC).date().isoformat()
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise AlertError(f"{value!r} is neither a duration (7d, 24h) nor a date (YYYY-MM-DD)") from None
 
 
 def test(engine: Engine, topic: str, *, viewer: str | None, since: str | None = None) -> list[AlertMatch]:
