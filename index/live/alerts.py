@@ -144,10 +144,21 @@ def _add(engine: Engine, topic: str, scope: str, target: str, by: str | None, li
     try:
         alert_id = engine.store.alerts.add(row, limit_per_target=limit)
     except AlertExists:
-        raise AlertError(f"'{topic}' is already followed there") from None
+        return _again(engine, scope, target, topic)
     except OverflowError:
         raise AlertError(f"at most {limit} topics are followed there: remove one first") from None
     return _alert(engine.store.alerts.get(alert_id))
+
+
+def _again(engine: Engine, scope: str, target: str, topic: str) -> Alert:
+    """The same topic added again: an alert paused by a delivery failure (closed DMs, a deleted
+    channel) resumes; one that is on is refused."""
+    key = topic_key(topic)
+    row = next(r for r in engine.store.alerts.all(scope=scope, target=target) if r["topic_key"] == key)
+    if not row["paused"]:
+        raise AlertError(f"'{topic}' is already followed there")
+    engine.store.alerts.set_state(row["id"], paused=False, last_error=None)
+    return _alert(engine.store.alerts.get(row["id"]))
 
 
 def list_alerts(engine: Engine, *, scope: str | None = None, target: str | None = None) -> list[Alert]:
@@ -161,11 +172,6 @@ def remove(engine: Engine, alert_id: int, *, scope: str | None = None, target: s
         raise AlertError(f"no alert #{alert_id} here")
     engine.store.alerts.delete(alert_id)
     return _alert(row)
-
-
-def resume(engine: Engine, alert_id: int) -> None:
-    """Deliver an alert again (its member opened their DMs, its channel was fixed)."""
-    engine.store.alerts.set_state(alert_id, paused=False, last_error=None)
 
 
 def delivery_failed(engine: Engine, target: str, reason: str, *, stop: bool = False) -> int:

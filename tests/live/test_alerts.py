@@ -144,6 +144,8 @@ def test_a_member_follows_by_dm_and_a_refused_dm_pauses_the_follow(engine):
     assert alerts.deliveries(engine, per_hour=4, now=START + 3601) == []  # not retried, no loop
     with pytest.raises(alerts.AlertError, match="no alert"):
         alerts.remove(engine, follow.id, scope="guild:1", target="user:43")
+    resumed = alerts.follow(engine, TOPIC, scope="guild:1", user_id=42, now=START)  # DMs opened again
+    assert resumed.id == follow.id and not resumed.paused and resumed.last_error is None
     alerts.remove(engine, follow.id, scope="guild:1", target="user:42")
     assert alerts.list_alerts(engine) == []
 
