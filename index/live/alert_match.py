@@ -40,7 +40,7 @@ class Rule:
 
 MENTIONS_CAP = 3
 # Calibrated on the dev topics for precision >= 0.9 (docs/alerts.md, 2026-12-03).
-RULE = Rule(least_weight=0.2, title_weight=0.2, min_coverage=1.0, threshold=0.75)
+RULE = Rule(least_weight=0.2, title_weight=0.4, min_coverage=1.0, threshold=0.96)
 
 MAX_TOPIC_CHARS = 100
 MAX_TOPIC_WORDS = 8

@@ -231,9 +231,11 @@ def scan(engine: Engine, *, now: float | None = None) -> int:
         rows = []
         seqs = {article_id: seq for seq, article_id in queued}
         for article in _new_stories(engine, list(seqs), now) if topics else []:
-            text = ArticleText(engine, article)
+            text, seen = ArticleText(engine, article), {}
             for topic in topics:
-                if seqs[article.id] <= topic.from_seq or not engine.store.visible(article.id, topic.scope):
+                if topic.scope not in seen:  # (one look per scope, however many of its alerts)
+                    seen[topic.scope] = engine.store.visible(article.id, topic.scope)
+                if seqs[article.id] <= topic.from_seq or not seen[topic.scope]:
                     continue
                 evidence = text.evidence(topic.terms, topic.vector)
                 if evidence.matches():
