@@ -45,6 +45,7 @@ RULE = Rule(least_weight=0.2, title_weight=0.4, min_coverage=1.0, threshold=0.96
 MAX_TOPIC_CHARS = 100
 MAX_TOPIC_WORDS = 8
 EXCERPT_CANDIDATES = 24  # sentences embedded to find the one or two that best match
+MIN_EXCERPT_WORDS = 7  # shorter sentences are headings, captions or fragments
 MAX_EXCERPT_CHARS = 500  # two sentences are quoted together only within this
 _WORD = re.compile(r"[^\W_]+")
 _SPACE = re.compile(r"\s+")
@@ -135,12 +136,19 @@ class ArticleText:
         )
 
 
+def _quotable(sentence: str) -> bool:
+    """A statement of a few words: not a question, a heading or a fragment ("He was there, too.")."""
+    return len(sentence.split()) >= MIN_EXCERPT_WORDS and not sentence.rstrip(" \"'”’)").endswith("?")
+
+
 def excerpt(engine: Engine, article: Article, terms: Sequence[str], vector: np.ndarray) -> tuple[int, int]:
     """The one or two sentences of the body that best match the topic: (start, end), body[start:end]
     verbatim. Sentences naming a topic word are preferred; the best is joined by its neighbour when
     that one matches almost as well and both fit MAX_EXCERPT_CHARS."""
     body = article.body
-    spans = [(s, e) for s, e in sentence_spans(body) if len(body[s:e].split()) >= 4] or sentence_spans(body)
+    spans = [span for span in sentence_spans(body) if _quotable(body[span[0] : span[1]])] or sentence_spans(
+        body
+    )
     if not spans:
         return 0, len(body)
     hits = [sum(1 for t in terms if term_counts(body[s:e]).get(t)) for s, e in spans]
