@@ -46,16 +46,10 @@ class AlertError(ValueError):
     """Bad input or an unknown alert: the message says what, nothing was changed."""
 
 
-@dataclass(frozen=True)
-class Alert:
-    id: int
-    scope: str
-    target: str  # "channel:<id>" or "user:<id>"
-    topic: str
-    created_by: str | None
-    created_at: str
-    paused: bool
-    last_error: str | None
+class _Target:
+    """Who gets the posts: `target` is "channel:<id>" (a server's channel) or "user:<id>" (a member's DMs)."""
+
+    target: str
 
     @property
     def channel_id(self) -> int | None:
@@ -66,6 +60,18 @@ class Alert:
     def user_id(self) -> int | None:
         kind, _, value = self.target.partition(":")
         return int(value) if kind == "user" else None
+
+
+@dataclass(frozen=True)
+class Alert(_Target):
+    id: int
+    scope: str
+    target: str  # "channel:<id>" or "user:<id>"
+    topic: str
+    created_by: str | None
+    created_at: str
+    paused: bool
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class AlertMatch:
 
 
 @dataclass
-class Delivery:
+class Delivery(_Target):
     """What to send to one channel or member now: stories (one embed each) or, with `more` set, the
     deferred ones as one compact message. `keys` are the (alert, story) posts it carries."""
 
@@ -102,16 +108,6 @@ class Delivery:
     matches: list[AlertMatch] = field(default_factory=list)
     keys: list[tuple[int, str]] = field(default_factory=list)
     more: bool = False
-
-    @property
-    def channel_id(self) -> int | None:
-        kind, _, value = self.target.partition(":")
-        return int(value) if kind == "channel" else None
-
-    @property
-    def user_id(self) -> int | None:
-        kind, _, value = self.target.partition(":")
-        return int(value) if kind == "user" else None
 
 
 # -- managing alerts -------------------------------------------------------------------------------

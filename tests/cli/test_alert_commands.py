@@ -6,29 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from index import cli
-from index import engine as engine_module
-from tests.helpers.embedders import HashEmbedder
+from tests.cli import test_cli
 from tests.helpers.feed_server import text
 from tests.live.test_alerts import about
 
-runner = CliRunner()
+newsbot = test_cli.newsbot  # the CLI in-process, on the HashEmbedder
 ROW_KEYS = {"article_id", "title", "source", "published", "score", "excerpt", "start", "end"}
-
-
-@pytest.fixture
-def newsbot(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine_module, "load_embedder", lambda *a, **k: HashEmbedder())
-    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(cli.app, list(args))
-        assert result.exit_code == code, result.output
-        return result
-
-    return run
 
 
 @pytest.fixture
