@@ -175,11 +175,11 @@ class Alerts(
             await interaction.followup.send(**part.kwargs(), ephemeral=True)
 
 
-@app_commands.guild_only()
 class Follows(AlertCommands, commands.Cog):
     def __init__(self, bot: NewsBot):
         self.bot = bot
 
+    @app_commands.guild_only()
     @app_commands.command(name="follow", description="Get new stories about a topic by DM.")
     @app_commands.describe(topic="A few words, as you would search: interest rates, SpaceX launches.")
     async def follow(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 200]) -> None:
@@ -197,6 +197,7 @@ class Follows(AlertCommands, commands.Cog):
             "an hour, if your DMs are open to me. You follow:\n" + "\n".join(alert_line(a) for a in mine),
         )
 
+    @app_commands.guild_only()
     @app_commands.command(name="unfollow", description="Stop getting a topic by DM.")
     @app_commands.describe(topic="One of the topics you follow: pick it from the list.")
     async def unfollow(self, interaction: discord.Interaction, topic: str) -> None:

@@ -131,7 +131,8 @@ class AlertRows:
 
     def record_matches(self, rows: Sequence[tuple], seq: int) -> int:
         """Insert (alert_id, story_id, score, start, end, matched_at) rows as pending (an (alert, story)
-        already matched is left alone) and move the high-water mark to `seq`, in one transaction."""
+        already matched is left alone), move the high-water mark to `seq` and drop the queue up to it,
+        in one transaction."""
         with self.store.write():
             before = self.store.db.conn.total_changes
             self.store.db.conn.executemany(
@@ -145,6 +146,11 @@ class AlertRows:
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
                 "max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
                 [SEQ_KEY, str(seq)],
+            )
+            self.store.db.execute(  # read by every process: what is past the mark is done for all
+                "DELETE FROM alert_queue WHERE seq <= "
+                "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?)",
+                [SEQ_KEY],
             )
         return added
 

@@ -82,7 +82,10 @@ async def test_a_member_is_refused_alert_commands_and_another_server_sees_none(
     fake, live_engine, clock, other
 ):
     w = fake.world
-    async with live_bot(fake, live_engine, clock):
+    async with live_bot(fake, live_engine, clock) as bot:
+        payloads = {c["name"]: c for c in bot.command_payloads()}
+        for name in ("alert", "follow", "unfollow"):  # a follow is of a server's news: never in DMs
+            assert payloads[name].get("contexts") == [0] or payloads[name].get("dm_permission") is False, name
         for name, options in {"alert add": {"topic": TOPIC}, "alert list": {}, "alert test": {"topic": TOPIC},
                               "alert remove": {"alert": "1"}}.items():  # fmt: skip
             refused = await command(fake, name, options, user_id=w.member_id, channel_id=w.general_id)

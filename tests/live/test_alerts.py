@@ -42,6 +42,7 @@ def test_a_matching_story_is_delivered_once_with_its_best_sentences_verbatim(eng
     assert alert.topic == "Interest rates" and alert.channel_id == 55
     ingest(engine, story(1), story(2, text(2, 60), title="Club signs striker"))
     assert alerts.scan(engine, now=START) == 1
+    assert engine.store.alerts.queued_after(0, 10) == []  # the queue is read up to the mark, then dropped
     [delivery] = alerts.deliveries(engine, per_hour=4, now=START)
     [match] = delivery.matches
     article = engine.article(match.article_id)
