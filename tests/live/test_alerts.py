@@ -191,3 +191,15 @@ def test_the_test_rule_is_the_live_rule(engine):
     live = {d.matches[0].article_id for d in alerts.deliveries(engine, per_hour=4, now=START)}
     tested = {m.article_id for m in alerts.test(engine, TOPIC, viewer=None, since="2026-12-01")}
     assert live < tested and len(live) == 1  # (the earlier stories came before the alert)
+
+
+def test_the_cap_is_per_channel_across_its_topics(engine):
+    alerts.add(engine, TOPIC, scope="operator", channel_id=9, now=START)
+    alerts.add(engine, "mortgage costs", scope="operator", channel_id=9, now=START)
+    alerts.add(engine, TOPIC, scope="operator", channel_id=10, now=START)
+    both = f"{about(50)} {about(51, 'mortgage costs')}"
+    ingest(engine, story(50, both, title="Interest rates and mortgage costs"))  # about both topics
+    assert alerts.scan(engine, now=START) == 3
+    sent = alerts.deliveries(engine, per_hour=1, now=START)
+    assert sorted(d.channel_id for d in sent) == [9, 10]  # one each: channel 9's second waits
+    assert len(alerts.deferred_for(engine, 9)) == 1 and alerts.deferred_for(engine, 10) == []
