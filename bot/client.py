@@ -23,6 +23,7 @@ from index.engine import Engine
 from index.scopes import OPERATOR, guild_scope
 
 from . import engine_calls
+from .alerts import AlertPoster
 from .choices import CachedBy
 from .errors import NotAdmin, NotOperator
 from .limits import QuestionLimiter
@@ -41,6 +42,7 @@ EXTENSIONS = (
     "bot.cogs.admin",
     "bot.cogs.feeds",
     "bot.cogs.digests",
+    "bot.cogs.alerts",
 )
 SYNC_STATE_FILE = "discord_commands.json"
 
@@ -102,6 +104,7 @@ class NewsBot(commands.AutoShardedBot):
         self.removable = CachedBy(lambda scope: engine_calls.removable_titles(engine, scope))
         # Feeds polled in a thread of their own (their clock is the tests' to move), stories posted.
         self.live = LiveNews(self, now=clock)
+        self.alerts = AlertPoster(self, now=clock)  # topic alerts: started and closed with the live news
 
     def invalidate_choices(self) -> None:
         """After a write: titles, outlets and removable articles are read again (any thread may call)."""

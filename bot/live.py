@@ -69,6 +69,7 @@ class LiveNews:
             self._thread.start()
         self._poster = asyncio.create_task(self._post_loop(), name="newsbot-poster")
         self.digests.start()
+        self.bot.alerts.start()
 
     def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
         def cycle_done(report: CycleReport) -> None:  # (in this thread: hand over to the event loop)
@@ -77,12 +78,14 @@ class LiveNews:
             if report.new_articles or report.updated_articles:
                 loop.call_soon_threadsafe(self.bot.invalidate_choices)
             loop.call_soon_threadsafe(self._posts_due.set)
+            loop.call_soon_threadsafe(self.bot.alerts.wake)
 
         self.poller.run_forever(self._stop, on_cycle=cycle_done)
 
     async def close(self) -> None:
         self._stop.set()
         await self.digests.close()
+        await self.bot.alerts.close()
         if self._poster is not None:
             async with self._posting:  # a round under way ends first: what Discord accepted is marked
                 self._poster.cancel()
@@ -97,6 +100,7 @@ class LiveNews:
         if report.new_articles or report.updated_articles:
             self.bot.invalidate_choices()
         await self.post_pending()
+        await self.bot.alerts.run_round()
         return report
 
     async def _post_loop(self) -> None:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     feed_max_linked: int = Field(
         30, ge=0, description="Linked pages fetched for one feed's teasers; the rest keep the feed's text."
     )
+    alerts_per_hour: int = Field(
+        4,
+        ge=1,
+        le=60,
+        description="Topic alerts posted to one channel (or one member's DMs) per hour; the rest wait "
+        "(docs/alerts.md).",
+    )
     user_agent: str = Field("newsbot/0.1 (news indexing bot; +https://github.com/newsbot/newsbot)")
     max_passages_per_article: int = Field(
         4, ge=1, description="Cap on one article's passages in results (4: best measured, docs/retrieval.md)."

@@ -2,7 +2,8 @@
 
 `feeds` adds, lists, previews and removes feeds; `Poller` checks the due ones (conditional requests,
 back-off, one request at a time per host) and ingests their new entries; `posts` offers the new stories
-of feeds that post to a channel. Nothing here knows Discord: a channel is an opaque integer."""
+of feeds that post to a channel; `alerts` matches new stories to the topics channels and members follow
+(docs/alerts.md). Nothing here knows Discord: a channel is an opaque integer."""
 
 from .discovery import NoFeedFound
 from .poller import CycleReport, Poller

@@ -204,6 +204,41 @@ def m010_feeds(db: Database) -> None:
 
 
 @migrations()
+def m011_alerts(db: Database) -> None:
+    """Topic alerts (index/live/alerts.py): what a server's channel or a member follows, the new stories
+    queued for matching, and one row per (alert, story) matched.
+
+    `alerts`: one row per (scope, target, topic), the target a channel ("channel:<id>", a server's
+    admins) or a member ("user:<id>", delivered by DM); the topic's vector is embedded once and kept
+    with the model that made it, and `from_seq`, the queue's end when it was made (only stories
+    queued after it are news to it). `alert_queue`: every new story's main article, written by a trigger in
+    the transaction that stores it, whatever the process (numbered, never reused); the matcher reads it
+    past a high-water mark (`meta` key "alerts_seq"). `alert_posts`: the unique key (alert, story) is
+    claimed in a write transaction before posting, and `state` goes pending → claimed → posted only
+    once Discord accepted it (or deferred past the hourly cap, failed when it could not be delivered)."""
+    db.execute(
+        "CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, "
+        "target TEXT NOT NULL, topic TEXT NOT NULL, topic_key TEXT NOT NULL, vector BLOB, model TEXT, "
+        "created_by TEXT, created_at TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0, last_error TEXT, "
+        "from_seq INTEGER NOT NULL DEFAULT 0, UNIQUE (scope, target, topic_key))"
+    )
+    db.execute("CREATE INDEX idx_alerts_target ON alerts(target)")
+    db.execute("CREATE TABLE alert_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id TEXT NOT NULL)")
+    db.execute(
+        "CREATE TRIGGER articles_alert_queue AFTER INSERT ON articles WHEN new.duplicate_of IS NULL "
+        "BEGIN INSERT INTO alert_queue (article_id) VALUES (new.id); END"
+    )
+    db.execute(
+        "CREATE TABLE alert_posts (alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE, "
+        "story_id TEXT NOT NULL, score REAL NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, "
+        "state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'posted', 'deferred', 'delivered', "
+        "'failed')), matched_at REAL NOT NULL, claimed_at REAL, posted_at REAL, "
+        "PRIMARY KEY (alert_id, story_id))"
+    )
+    db.execute("CREATE INDEX idx_alert_posts_state ON alert_posts(state, alert_id)")
+
+
+@migrations()
 def m012_digests(db: Database) -> None:
     """Scheduled digests (index/live/digests.py) and their runs.
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from .alerts import AlertRows
 from .articles import Articles
 from .changes import ChangeLog
 from .claims import Claims
@@ -107,6 +108,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         self.impacts: ImpactIndex | None = None
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
         self.digests = DigestRows(self)  # scheduled digests and their runs (index/live/digests.py)
+        self.alerts = AlertRows(self)  # topic alerts (index/live/alerts.py)
         if migrations.pending(self.db):
             if self.path == ":memory:":
                 migrations.apply(self.db)

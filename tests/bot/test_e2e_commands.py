@@ -8,7 +8,7 @@ import contextlib
 from tests.bot.conftest import bot_settings, running_bot
 from tests.bot.helpers import EPHEMERAL, assert_no_pings, descriptions
 
-ADMIN = {"reindex", "ingest", "remove", "stats", "sync", "feeds"}
+ADMIN = {"reindex", "ingest", "remove", "stats", "sync", "feeds", "alert"}
 MANAGE_GUILD = 1 << 5
 COMMANDS_PUT = r"/applications/\d+/guilds/\d+/commands"
 
