@@ -23,6 +23,7 @@ from .retrieval.lexical_serving import LexicalServing, Progress
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
 from .scopes import OPERATOR, parse_scope, parse_viewer
+from .storage.backends import open_store
 from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
 from .storage.records import Filters
@@ -55,7 +56,7 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
-        self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
+        self.store = store or open_store(settings)
         self.feedback = Feedback(self.store)  # members' votes and the question log, for the bot
         self._embedder = embedder
         self._vectors: VectorIndex | None = None

@@ -96,6 +96,17 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         conn.execute("PRAGMA cache_size=-65536")  # 64 MB of pages (SQLite's default is 2 MB)
         self.path = str(path)
         self.db = Database(conn)
+        self._setup()
+        if migrations.pending(self.db):
+            if self.path == ":memory:":
+                migrations.apply(self.db)
+            else:  # two processes opening a new folder at once must not both create the tables
+                with folder_lock(Path(path).parent):
+                    _check_ours(self.db, self.path)
+                    migrations.apply(self.db)
+
+    def _setup(self) -> None:
+        """What every store holds besides its connection."""
         self.lock = threading.RLock()
         self._writing = 0  # depth of nested `write()` blocks on this connection
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
@@ -105,13 +116,6 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         # the rest.
         self.impacts: ImpactIndex | None = None
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
-        if migrations.pending(self.db):
-            if self.path == ":memory:":
-                migrations.apply(self.db)
-            else:  # two processes opening a new folder at once must not both create the tables
-                with folder_lock(Path(path).parent):
-                    _check_ours(self.db, self.path)
-                    migrations.apply(self.db)
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -126,7 +130,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
                 finally:
                     self._writing -= 1
                 return
-            self.db.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             self._writing = 1
             try:
                 yield
@@ -138,6 +142,9 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
                 self.db.execute("COMMIT")
             finally:
                 self._writing = 0
+
+    def _begin_write(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
 
     @property
     def _newest_chunk(self) -> int:
