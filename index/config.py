@@ -91,7 +91,9 @@ class Settings(BaseSettings):
         if not value:
             return None
         if value.split(":", 1)[0] not in ("postgresql", "postgres"):
-            raise ValueError(f"'{value.split(':', 1)[0]}:' is not a PostgreSQL URL (postgresql://user@host/db)")
+            raise ValueError(
+                f"'{value.split(':', 1)[0]}:' is not a PostgreSQL URL (postgresql://user@host/db)"
+            )
         return value
 
     @field_validator("fetch_allow")

@@ -71,6 +71,7 @@ class Engine:
         self._reindex_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.weights = FusionWeights()
+        self._follower: follow.Follower | None = None  # started by `follow_changes`
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -165,7 +166,22 @@ class Engine:
         if items:
             index.add(np.array([i for i, *_ in items]), np.stack([vectors[k] for _, k, *_ in items]))
 
+    def follow_changes(self, *, every: float = 5.0) -> follow.Follower:
+        """Apply other processes' writes in the background as they commit (a serving process on a
+        shared database): a question then finds them applied instead of applying them first."""
+        if self._follower is None:
+            self._follower = follow.Follower(self.store, self.catch_up_now, every=every).start()
+        return self._follower
+
+    def catch_up_now(self) -> None:
+        """Apply what other processes wrote since (to the indexes loaded: none are loaded for it)."""
+        if self._vectors is not None:
+            self.vectors  # noqa: B018 - follows the change log when anything was committed
+        self.store.sync_fulltext()
+
     def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
         self.store.close()
 
     def __enter__(self) -> Engine:

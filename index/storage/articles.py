@@ -137,7 +137,9 @@ class Articles:
                 ],
             )
             ids.append(cursor.lastrowid)
-            self._index_passage(cursor.lastrowid, article.title, article.source, article.published, chunk.text)
+            self._index_passage(
+                cursor.lastrowid, article.title, article.source, article.published, chunk.text
+            )
         return ids
 
     def _delete_chunks(self, article_id: str) -> list[int]:

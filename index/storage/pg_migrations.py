@@ -12,6 +12,7 @@ import psycopg
 
 T = 'TEXT COLLATE "C"'
 LOCK = 0x6E657773  # pg_advisory_lock key of the migrations ("news")
+WRITE_LOCK = 1851881843  # pg_advisory_xact_lock key of every write (index/storage/postgres.py)
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
@@ -46,17 +47,28 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("m003_chunk_sentences", [f"ALTER TABLE chunks ADD COLUMN sentences {T}"]),
-    ("m004_outlets_index", ["CREATE INDEX idx_articles_outlets ON articles(duplicate_of, source, published)"]),
+    (
+        "m004_outlets_index",
+        ["CREATE INDEX idx_articles_outlets ON articles(duplicate_of, source, published)"],
+    ),
     (
         "m005_answer_messages",
         # rowid: SQLite's insertion order, by which the oldest answers are forgotten first
-        [f"CREATE TABLE answer_messages (message_id {T} PRIMARY KEY, context {T}, created_at {T}, "
-         "rowid BIGSERIAL UNIQUE)"],
-    ),  # fmt: skip
-    ("m006_sentence_vectors", [f"CREATE TABLE sentence_vectors (key {T} PRIMARY KEY, spans {T}, vectors BYTEA)"]),
+        [
+            f"CREATE TABLE answer_messages (message_id {T} PRIMARY KEY, context {T}, created_at {T}, "
+            "rowid BIGSERIAL UNIQUE)"
+        ],
+    ),
+    (
+        "m006_sentence_vectors",
+        [f"CREATE TABLE sentence_vectors (key {T} PRIMARY KEY, spans {T}, vectors BYTEA)"],
+    ),
     (
         "m007_citation_index",
-        ["CREATE INDEX idx_articles_cite ON articles(id) INCLUDE (duplicate_of, title, source, url, published)"],
+        [
+            "CREATE INDEX idx_articles_cite ON articles(id) "
+            "INCLUDE (duplicate_of, title, source, url, published)"
+        ],
     ),
     (
         "m008_change_log",
@@ -67,9 +79,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         [
             "CREATE TABLE changes (seq BIGSERIAL PRIMARY KEY, chunk_id BIGINT NOT NULL, "
             "op TEXT NOT NULL CHECK (op IN ('add', 'remove')))",
-            """CREATE FUNCTION newsbot_log_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
+            f"""CREATE FUNCTION newsbot_log_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_advisory_xact_lock(1851881843);
+                PERFORM pg_advisory_xact_lock({WRITE_LOCK});
                 IF TG_OP = 'INSERT' THEN
                     INSERT INTO changes (chunk_id, op) VALUES (NEW.id, 'add');
                 ELSE
@@ -113,7 +125,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             END $$""",
             "CREATE TRIGGER claims_change AFTER INSERT OR DELETE ON article_claims "
             "FOR EACH ROW EXECUTE FUNCTION newsbot_bump_claims()",
-            "CREATE TRIGGER claims_chunks AFTER INSERT ON chunks FOR EACH ROW EXECUTE FUNCTION newsbot_bump_claims()",
+            "CREATE TRIGGER claims_chunks AFTER INSERT ON chunks "
+            "FOR EACH ROW EXECUTE FUNCTION newsbot_bump_claims()",
         ],
     ),
     (

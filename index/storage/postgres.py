@@ -22,15 +22,16 @@ import threading
 from pathlib import Path
 
 from . import pg_migrations
+from .changes import ChangeWaiter
 from .dialect import PgDatabase
 from .fulltext import BM25_WEIGHTS, STOPWORDS, TOKENIZE, date_words, fts_corpus
+from .pg_migrations import WRITE_LOCK
 from .records import Corpus, Filters
 from .select import select_in
 from .store import Store, StoreUnusable
 
 log = logging.getLogger(__name__)
 
-WRITE_LOCK = 1851881843  # pg_advisory_xact_lock key of every write (as in migration m008's trigger)
 CHANNEL = "newsbot_changes"  # NOTIFY channel of the change log, payload the schema
 MIRROR_NAME = "fulltext.db"
 _ROWS = (
@@ -69,6 +70,9 @@ class PgStore(Store):
         with self.lock:
             self.db.close()
             self.mirror.close()
+
+    def change_waiter(self) -> ChangeWaiter:
+        return NotifyWaiter(self.url)
 
     # -- the full-text index: a local FTS5 copy following the change log ---------------------------
 
@@ -158,6 +162,24 @@ class PgStore(Store):
             return self.db.execute(sql, [after, page]).fetchall()
 
 
+class NotifyWaiter(ChangeWaiter):
+    """LISTENs on a connection of its own: the change log's trigger NOTIFYs on each commit that
+    added or removed passages (of any schema: the payload names it)."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.schema = self.conn.execute("SELECT current_schema()").fetchone()[0]
+        self.conn.execute(f"LISTEN {CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        return any(n.payload == self.schema for n in self.conn.notifies(timeout=timeout, stop_after=1))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class Mirror:
     """An FTS5 copy of the passages in a local SQLite file, with the change-log position it reflects
     (processes sharing the data folder share it, serialised by SQLite's write lock)."""
@@ -174,7 +196,9 @@ class Mirror:
                 "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
                 f"title, source, published, text, tokenize='{TOKENIZE}')"
             )
-            self.db.execute("CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, published TEXT, source TEXT)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, published TEXT, source TEXT)"
+            )
             self.db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT)")
 
     def connect(self) -> sqlite3.Connection:
