@@ -117,16 +117,18 @@ def serve(url: str, data_dir: Path, out: Path, seconds: float, probes: int, prob
         sys.stdin.readline()  # "go"
         latencies, found, n, k = [], {}, 0, 0
         started = time.time()
-        next_probe = started
-        while time.time() - started < seconds:
-            if k < probes and time.time() >= next_probe:
-                next_probe = time.time() + probe_every
+        next_probe, probed = started, False
+        stop = out.with_suffix(".stop")  # written when the ingester is done
+        while time.time() - started < seconds or not (k >= probes or stop.exists()):
+            if k < probes and time.time() >= next_probe and not probed:
+                next_probe, probed = time.time() + probe_every, True
                 result = answer(engine, f"How much did the {probe_word(k)} footbridge cost?")
                 if any(probe_word(k) in (c.title or "") for c in result.citations):
                     found[k] = time.time()
                     k += 1
                 n += 1  # (a question answered too: counted, not timed with the others)
                 continue
+            probed = False  # a probe, then at least one other question
             t = time.perf_counter()
             answer(engine, asked[len(latencies) % len(asked)])
             latencies.append(time.perf_counter() - t)
@@ -200,6 +202,9 @@ def multi(args, url: str, work: Path) -> dict:
     for process in everyone:
         process.stdin.write("go\n")
         process.stdin.flush()
+    ingester.wait(timeout=args.seconds + 600)
+    for i in range(2):
+        (work / f"server{i}.stop").touch()
     for process in everyone:
         process.wait(timeout=args.seconds + 600)
         assert process.returncode == 0
@@ -313,6 +318,7 @@ def main(argv: list[str] | None = None) -> None:
                 results["multi"] = multi(args, url, work)
                 print(json.dumps(results["multi"], indent=1), flush=True)
                 with node(url, work / "single", args.embedder) as engine:
+                    engine.reindex()  # a node as after `newsbot reindex`: its keyword index built
                     results["single_node"] = search_latency(engine, questions(), args.rounds)
                 print(json.dumps(results["single_node"], indent=1), flush=True)
             if args.passages:

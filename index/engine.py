@@ -128,6 +128,8 @@ class Engine:
         rather than on the first question."""
         self.embedder.embed(["warm up"])
         self.vectors  # noqa: B018 - loads the vector and keyword indexes
+        if self.settings.database_url:  # a serving process on a shared database: follow it as it commits
+            self.follow_changes()
 
     def _load_vectors(self) -> VectorIndex:
         """The saved index, brought up to date with SQLite (saved again if that changed it)."""

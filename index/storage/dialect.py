@@ -144,14 +144,21 @@ class PgDatabase:
     each statement commits alone unless the store opened a transaction with `BEGIN`."""
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0):
-        self.pg = psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout))
-        for kind in (np.int64, np.int32, np.intc):  # ids handed over as numpy integers
-            self.pg.adapters.register_dumper(kind, Int8Dumper)
-        self.pg.adapters.register_dumper(np.float64, FloatDumper)
-        self.pg.adapters.register_dumper(np.float32, FloatDumper)
+        self.url, self.connect_timeout = url, int(connect_timeout)
+        self.pg = self._connect()
         self.conn = _Conn(self)
 
+    def _connect(self) -> psycopg.Connection:
+        pg = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        for kind in (np.int64, np.int32, np.intc):  # ids handed over as numpy integers
+            pg.adapters.register_dumper(kind, Int8Dumper)
+        pg.adapters.register_dumper(np.float64, FloatDumper)
+        pg.adapters.register_dumper(np.float32, FloatDumper)
+        return pg
+
     def execute(self, sql: str, params: Sequence = ()) -> Cursor:
+        if self.pg.broken:  # the server restarted or failed over: the statement that saw it failed
+            self.pg = self._connect()  # (never retried: it may have committed); the next ones go on
         text, returns_id = translate(sql)
         with _errors():
             return Cursor(self.pg.execute(text, list(params)), returns_id)

@@ -60,8 +60,8 @@ class PgStore(Store):
 
     def _begin_write(self) -> None:
         # READ COMMITTED: each statement after the lock sees every write committed before it.
-        self.db.pg.execute("BEGIN")
-        self.db.pg.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        self.db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        self.db.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
     def data_version(self) -> int:
         return self.change_seq()

@@ -132,3 +132,16 @@ def test_writes_of_two_nodes_at_once_keep_the_log_in_commit_order(pg_url, tmp_pa
         # transaction at a time, so no position commits before an earlier one
         assert logged == sorted(one.store.chunk_ids().tolist()) and len(logged) > 0
         assert sorted(two.vectors.ids().tolist()) == sorted(one.vectors.ids().tolist())
+
+
+def test_a_store_reconnects_after_its_connection_is_cut(pg_url, tmp_path):
+    with node(pg_url, tmp_path / "a") as engine:
+        engine.ingest_items([draft_of(bundled_articles()[0])])
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # as a server restart would
+            pid = engine.store.db.pg.info.backend_pid
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with pytest.raises(psycopg.OperationalError):
+            engine.store.counts()  # the statement that finds the connection gone fails (never retried)
+        assert engine.store.counts()["articles"] == 1
+        engine.ingest_items([draft_of(bundled_articles()[1])])
+        assert engine.store.counts()["articles"] == 2
