@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a clean clone
 
 from index.config import Settings  # noqa: E402
+from index.embedding.passages import embed_text  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.models import Article, ArticleDraft  # noqa: E402
 from index.sources.records import record_to_draft  # noqa: E402
@@ -261,8 +262,9 @@ def fill(engine: Engine, passages: int, batch: int = 2000) -> None:
         for n in range(done, min(done + batch, passages)):
             body = f"Synthetic article {n}. " + " ".join(rng.choice(sentences, rng.integers(5, 9)))
             drafts.append((n, body, f"Synthetic story {n}: {' '.join(body.split()[3:11])}"))
-        keys = [passager.key(f"{passager.heading(title)}\n{body}") for _, body, title in drafts]
-        vectors = engine.embedder.embed([f"{title}\n{body}" for _, body, title in drafts])
+        texts = [embed_text(passager.heading(title), body) for _, body, title in drafts]
+        keys = [passager.key(text) for text in texts]
+        vectors = engine.embedder.embed(texts)
         with store.write():
             for (n, body, title), key, vector in zip(drafts, keys, vectors, strict=True):
                 article = Article(

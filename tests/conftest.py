@@ -74,6 +74,12 @@ def news_engine(tmp_path_factory, real_embedder):
 
 
 PG_SERVER = os.environ.get("NEWSBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_SKIPPED: list[str] = []  # why the PostgreSQL tests were skipped, said again at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if PG_SKIPPED:
+        terminalreporter.write_line(f"PostgreSQL tests SKIPPED: {PG_SKIPPED[0]}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +112,7 @@ def pg_url(pg_database) -> str:
 
     url, why = pg_database
     if url is None:
+        PG_SKIPPED.append(why)
         pytest.skip(why)
     schema = f"t_{secrets.token_hex(4)}"
     with psycopg.connect(url, autocommit=True) as conn:
