@@ -41,9 +41,10 @@ sys.path.insert(0, str(ROOT))  # run from a clean clone
 from index.config import Settings  # noqa: E402
 from index.embedding.passages import embed_text  # noqa: E402
 from index.engine import Engine  # noqa: E402
-from index.models import Article, ArticleDraft  # noqa: E402
+from index.models import ArticleDraft  # noqa: E402
 from index.sources.records import record_to_draft  # noqa: E402
-from index.storage.records import NewChunk  # noqa: E402
+from index.storage.spans import encode_spans  # noqa: E402
+from index.text import sentence_spans  # noqa: E402
 
 NEWS = ROOT / "news" / "articles.jsonl"
 QUERIES = ROOT / "tests" / "fixtures" / "retrieval" / "queries.jsonl"
@@ -249,34 +250,50 @@ def search_latency(engine: Engine, asked: list[str], rounds: int) -> dict:
     }
 
 
-def fill(engine: Engine, passages: int, batch: int = 2000) -> None:
-    """Synthetic one-passage articles (sentences of the bundled news, shuffled) through
-    `Store.add_article`, one transaction per batch, vectors from the engine's (fake) embedder."""
+def fill(engine: Engine, passages: int, batch: int = 5000) -> None:
+    """Synthetic one-passage articles (sentences of the bundled news, shuffled), vectors from the
+    engine's (fake) embedder, written in bulk to the real tables, one transaction per batch: the
+    change-log and claims triggers fire for each passage as in an ingest (the ingest path's own
+    statements, one article at a time, are timed by the multi-process part)."""
     rng = np.random.default_rng(7)
     sentences = [s.strip() + "." for r in records() for s in r["body"].split(".") if len(s.split()) > 5]
     store, passager = engine.store, engine.passager
     done = store.counts()["chunks"]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     while done < passages:
-        drafts = []
+        rows = []
         for n in range(done, min(done + batch, passages)):
             body = f"Synthetic article {n}. " + " ".join(rng.choice(sentences, rng.integers(5, 9)))
-            drafts.append((n, body, f"Synthetic story {n}: {' '.join(body.split()[3:11])}"))
-        texts = [embed_text(passager.heading(title), body) for _, body, title in drafts]
+            rows.append((f"synthetic-{n}", body, f"Synthetic story {n}: {' '.join(body.split()[3:11])}", n))
+        texts = [embed_text(passager.heading(title), body) for _, body, title, _ in rows]
         keys = [passager.key(text) for text in texts]
         vectors = engine.embedder.embed(texts)
+        many = store.db.conn.executemany
         with store.write():
-            for (n, body, title), key, vector in zip(drafts, keys, vectors, strict=True):
-                article = Article(
-                    id=f"synthetic-{n}", title=title, title_derived=False, source=f"Outlet {n % 7}",
-                    url=f"https://example.invalid/{n}", published=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}",
-                    author=None, body=body, ingested_at=now,
-                )  # fmt: skip
-                store.add_article(
-                    article, canonical_url=article.url, content_hash=article.id, origin=article.id,
-                    chunks=[NewChunk(0, 0, len(body), body, key)], vectors={key: vector}, minhash=None,
-                )  # fmt: skip
-        done += len(drafts)
+            many(
+                "INSERT INTO articles (id, title, title_derived, source, url, canonical_url, published, "
+                "body, content_hash, origin, ingested_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (i, title, f"Outlet {n % 7}", f"https://example.invalid/{n}", f"https://example.invalid/{n}",
+                     f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}", body, i, i, now)
+                    for i, body, title, n in rows
+                ],
+            )  # fmt: skip
+            store.put_vectors(dict(zip(keys, vectors, strict=True)))
+            many(
+                'INSERT INTO chunks (article_id, position, start, "end", text, embed_key, sentences) '
+                "VALUES (?, 0, 0, ?, ?, ?, ?)",
+                [
+                    (i, len(body), body, key, encode_spans(sentence_spans(body)))
+                    for (i, body, _, _), key in zip(rows, keys, strict=True)
+                ],
+            )
+            many(
+                "INSERT INTO article_claims (article_id, scope, via, claimed_at) "
+                "VALUES (?, 'operator', 'manual', ?)",
+                [(i, now) for i, *_ in rows],
+            )
+        done += len(rows)
         print(f"  filled {done:,} passages", file=sys.stderr, flush=True)
 
 
