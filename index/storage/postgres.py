@@ -17,6 +17,7 @@ change log to keep them in step. What differs from SQLite beyond the statements'
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -56,7 +57,10 @@ class PgStore(Store):
         self.path = str(Path(data_dir) / MIRROR_NAME)
         pg_migrations.apply(self.db.pg)
         self._setup()
-        self.mirror = Mirror(Path(self.path))
+        self.db.execute(  # which database this is: a data folder moved to another one starts over
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)", [secrets.token_hex(8)]
+        )
+        self.mirror = Mirror(Path(self.path), self.meta("database_id") or "")
 
     def _begin_write(self) -> None:
         # READ COMMITTED: each statement after the lock sees every write committed before it.
@@ -184,7 +188,7 @@ class Mirror:
     """An FTS5 copy of the passages in a local SQLite file, with the change-log position it reflects
     (processes sharing the data folder share it, serialised by SQLite's write lock)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, database: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.lock = threading.RLock()
@@ -200,6 +204,12 @@ class Mirror:
                 "CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, published TEXT, source TEXT)"
             )
             self.db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT)")
+            with self.writing() as local:
+                row = local.execute("SELECT value FROM state WHERE key = 'database'").fetchone()
+                if row is None or row[0] != database:  # a copy of another database's passages
+                    self.remove_all(local)
+                    local.execute("DELETE FROM state")
+                    local.execute("INSERT INTO state (key, value) VALUES ('database', ?)", [database])
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=60)

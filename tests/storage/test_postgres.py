@@ -145,3 +145,18 @@ def test_a_store_reconnects_after_its_connection_is_cut(pg_url, tmp_path):
         assert engine.store.counts()["articles"] == 1
         engine.ingest_items([draft_of(bundled_articles()[1])])
         assert engine.store.counts()["articles"] == 2
+
+
+def test_a_data_folder_moved_to_another_database_does_not_serve_the_old_ones_passages(pg_url, tmp_path):
+    """The full-text copy in a data folder belongs to one database: pointed at another, it starts over."""
+    records = bundled_articles()[:2]
+    with node(pg_url, tmp_path / "other") as elsewhere:
+        elsewhere.ingest_items([draft_of(records[0])])
+    other = pg_url.replace("search_path%3D", "search_path%3Dx")  # another (empty) schema
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {other.rsplit('%3D', 1)[1]}")
+    word = records[0]["title"].split()[0]
+    with node(pg_url, tmp_path / "a") as first:
+        assert first.store.lexical(word, 5) != []
+    with node(other, tmp_path / "a") as moved:
+        assert moved.store.lexical(word, 5) == []
