@@ -313,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="single-node search rounds over the questions")
     parser.add_argument("--passages", type=int, default=0, help="also time search at this store size")
     parser.add_argument("--skip-multi", action="store_true")
+    parser.add_argument("--database", help="use (and keep) this database instead of a new one")
     args = parser.parse_args(argv)
     if args.role == "serve":
         serve(
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.role == "ingest":
         ingest(args.url, Path(args.data_dir), Path(args.out), args.probes, 0.5, args.embedder)
         return
-    url, name = make_database(args.server)
+    url, name = (args.database, None) if args.database else make_database(args.server)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "embedder": args.embedder}
     try:
         with tempfile.TemporaryDirectory(prefix="newsbot-multi-") as folder:
@@ -348,7 +349,8 @@ def main(argv: list[str] | None = None) -> None:
                     results["scale"] = search_latency(engine, questions(), args.rounds)
                 print(json.dumps(results["scale"], indent=1), flush=True)
     finally:
-        drop_database(args.server, name)
+        if name is not None:
+            drop_database(args.server, name)
     print(json.dumps(results))
 
 

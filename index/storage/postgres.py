@@ -67,6 +67,19 @@ class PgStore(Store):
         self.db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         self.db.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
 
+    def prune_vectors(self) -> int:
+        """As SQLite's, written as an anti-join: PostgreSQL runs `NOT IN (SELECT ...)` once per row when
+        the passages' keys do not fit in `work_mem` (minutes at 100k passages)."""
+        with self.write():
+            cursor = self.db.execute(
+                "DELETE FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.embed_key = e.key)"
+            )
+            self.db.execute(
+                "DELETE FROM sentence_vectors s WHERE NOT EXISTS "
+                "(SELECT 1 FROM chunks c WHERE c.embed_key = s.key)"
+            )
+        return cursor.rowcount
+
     def data_version(self) -> int:
         return self.change_seq()
 
