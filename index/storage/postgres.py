@@ -209,6 +209,7 @@ class Mirror:
         self.db = self.connect()
         with self.lock:
             self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # derived: a crash loses at most the last sync
             self.db.execute(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
                 f"title, source, published, text, tokenize='{TOKENIZE}')"
