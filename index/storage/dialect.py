@@ -31,7 +31,14 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import FloatDumper, Int8Dumper
 
 KEYS = {"meta": "key", "embeddings": "key", "sentence_vectors": "key", "answer_messages": "message_id"}
-SERIALS = {"chunks": "id", "feeds": "id", "feedback": "id", "questions": "id", "answer_messages": "rowid"}
+SERIALS = {
+    "chunks": "id",
+    "feeds": "id",
+    "feedback": "id",
+    "questions": "id",
+    "answer_messages": "rowid",
+    "digest_schedules": "id",
+}
 # Columns an `INSERT OR REPLACE` renews as SQLite's delete-and-insert would (a new rowid: the newest
 # answer is forgotten last).
 RENEWED = {"answer_messages": "rowid = DEFAULT"}

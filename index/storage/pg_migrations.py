@@ -146,6 +146,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             f"posted_at {T} NOT NULL, PRIMARY KEY (scope, story_id))",
         ],
     ),
+    (
+        "m012_digests",  # (SQLite's m012 on main: scheduled digests and their runs, issue 20)
+        [
+            f"CREATE TABLE digest_schedules (id BIGSERIAL PRIMARY KEY, scope {T} NOT NULL, "
+            f"channel_id BIGINT NOT NULL, schedule {T} NOT NULL, topic {T}, added_by {T}, "
+            "created_at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX idx_digest_schedules_scope ON digest_schedules(scope)",
+            "CREATE TABLE digest_runs (schedule_id BIGINT NOT NULL REFERENCES digest_schedules(id) "
+            "ON DELETE CASCADE, due DOUBLE PRECISION NOT NULL, since DOUBLE PRECISION NOT NULL, "
+            f"status {T} NOT NULL, stories {T} NOT NULL DEFAULT '[]', reason {T}, "
+            "claimed_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, "
+            "PRIMARY KEY (schedule_id, due))",
+        ],
+    ),
 ]
 
 TABLE = "_newsbot_migrations"
