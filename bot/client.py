@@ -40,6 +40,7 @@ EXTENSIONS = (
     "bot.cogs.browse",
     "bot.cogs.admin",
     "bot.cogs.feeds",
+    "bot.cogs.digests",
 )
 SYNC_STATE_FILE = "discord_commands.json"
 

@@ -30,6 +30,8 @@ from index.live import feeds as live_feeds
 from index.live.channels import departed_scopes, post_failed, resume_scope
 from index.scopes import guild_scope
 
+from .digests import DigestPoster
+from .permissions import missing_permissions, permission_names
 from .story_posts import channel_messages
 
 if TYPE_CHECKING:
@@ -39,20 +41,6 @@ log = logging.getLogger(__name__)
 
 POST_EVERY = 60.0  # seconds between looks for stories other processes' cycles found
 BACKOFF = 600.0  # seconds a channel Discord refused is left alone
-NEEDED = ("view_channel", "send_messages", "embed_links")
-
-
-def missing_permissions(channel: discord.abc.GuildChannel | discord.Thread) -> list[str]:
-    """What the bot lacks to post story embeds in `channel` (from the cache: no request)."""
-    perms = channel.permissions_for(channel.guild.me)
-    needed = list(NEEDED)
-    if isinstance(channel, discord.Thread):
-        needed[1] = "send_messages_in_threads"
-    return [name for name in needed if not getattr(perms, name)]
-
-
-def permission_names(names: list[str]) -> str:
-    return ", ".join(name.replace("_", " ").title() for name in names)
 
 
 class LiveNews:
@@ -68,6 +56,7 @@ class LiveNews:
         self._posting = asyncio.Lock()
         self._refused_until: dict[int, float] = {}  # channel id -> monotonic time to try again
         self._noted: dict[int, str] = {}  # channel id -> the problem last written to its feeds
+        self.digests = DigestPoster(bot, now=now)  # scheduled digests (bot/digests.py)
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -79,6 +68,7 @@ class LiveNews:
             )
             self._thread.start()
         self._poster = asyncio.create_task(self._post_loop(), name="newsbot-poster")
+        self.digests.start()
 
     def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
         def cycle_done(report: CycleReport) -> None:  # (in this thread: hand over to the event loop)
@@ -92,6 +82,7 @@ class LiveNews:
 
     async def close(self) -> None:
         self._stop.set()
+        await self.digests.close()
         if self._poster is not None:
             async with self._posting:  # a round under way ends first: what Discord accepted is marked
                 self._poster.cancel()

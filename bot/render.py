@@ -300,16 +300,7 @@ def answer_messages(answer: Answer, info: IndexInfo) -> list[Outgoing]:
 
 
 def summary_messages(summary: Summary, info: IndexInfo) -> list[Outgoing]:
-    if not summary.points:
-        body = "I found nothing to summarize there."
-    else:
-        lines = []
-        for p in summary.points:
-            if getattr(p, "heading", None):
-                lines.append(f"**{p.heading}**")
-            carried = cite.carried(p.citations, summary.citations)  # "(3 outlets)" when several carried it
-            lines.append(point_line(p.text, p.citations, summary.citations) + carried)
-        body = "\n".join(lines)
+    body = summary_body(summary) if summary.points else "I found nothing to summarize there."
     embeds = build_embeds(
         title=summary.title,
         body=body,
@@ -317,6 +308,17 @@ def summary_messages(summary: Summary, info: IndexInfo) -> list[Outgoing]:
         footer=footer_for(info),
     )
     return pack_messages(embeds)
+
+
+def summary_body(summary: Summary) -> str:
+    """A summary's points, each story's heading in bold before its first point."""
+    lines = []
+    for p in summary.points:
+        if getattr(p, "heading", None):
+            lines.append(f"**{p.heading}**")
+        carried = cite.carried(p.citations, summary.citations)  # "(3 outlets)" when several carried it
+        lines.append(point_line(p.text, p.citations, summary.citations) + carried)
+    return "\n".join(lines)
 
 
 def hits_messages(title: str, hits: Sequence[Hit], info: IndexInfo, *, empty: str) -> list[Outgoing]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,6 +64,10 @@ class BotSettings(BaseSettings):
         True,
         description="Poll the feeds inside the bot; set false when `newsbot watch` polls them elsewhere "
         "(new stories are posted to channels either way).",
+    )
+    digest_empty: Literal["skip", "line"] = Field(
+        "skip",
+        description="A scheduled digest with nothing new: skip posts nothing, line posts one short line.",
     )
     shard_count: int | None = Field(
         None, ge=1, description="Shards to run; Discord's recommendation if unset."

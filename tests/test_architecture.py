@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     ("index.cli", "index.__main__"),  # the entry point: `newsbot run` starts the bot
     ("bot",),
+    ("index.live.digests",),  # scheduled digests: the answers' summaries on the live schedules
     ("index.answers",),
     ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
     ("index.engine", "index.ingest"),

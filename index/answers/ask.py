@@ -14,7 +14,7 @@ from ..models import Answer, Hit
 from . import abstain, cite, extract, support
 from .bridge import full_name, shared_names
 from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences, pooled_vectors
-from .focus import adding
+from .focus import about, adding, subject_names
 from .plan import Asked, Plan, make_plan
 from .quotable import quotable
 from .sides import cover_sides
@@ -88,7 +88,11 @@ def investigate(engine: Engine, plan: Plan) -> Findings:
 
     scored = rescore(plan.query, pool)
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
-    evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
+    by_article: dict[str, list[str]] = {}
+    for h in hits:
+        by_article.setdefault(h.article_id, [h.title, h.source or ""]).append(h.excerpt)
+    weights = extract.query_weights(plan.query, stats)
+    evidence = abstain.evidence(plan.query, scored, texts, weights, by_article)
     log.info("question %r: %s", plan.question, evidence.to_json())
     return Findings(hits, cache, scored, evidence, pool, rescore)
 
@@ -109,14 +113,26 @@ def respond(engine: Engine, plan: Plan, found: Findings) -> Answer | None:
     selected = extract.select(found.scored)
     chosen = _with_rivals(adding(selected, plan.query), selected)
     chosen, disputed = support.settle(chosen, found.scored)
-    named = full_name(plan.query, found.scored, [s for d in chosen for s in d.sentences])
-    if named is not None and chosen:  # the answer's name in full joins the points; the weakest makes room
-        chosen = [chosen[0], extract.Draft(named), *chosen[1:]][: extract.MAX_POINTS]
     drafts = extract.in_reading_order(chosen, newest_first=plan.prefer_recent)
     if plan.sides and found.rescore:
         drafts = cover_sides(drafts, plan.sides, found.pool, found.rescore, extract.MAX_POINTS)
+    drafts = _with_full_name(plan, found, drafts)
     groups = [d.sentences for d in drafts]
     return compose(engine, plan.question, groups, found.cache, [*disputed, *support.disputes(drafts)])
+
+
+def _with_full_name(plan: Plan, found: Findings, drafts: list[extract.Draft]) -> list[extract.Draft]:
+    """For a question asking for a name, when no point names in full the name the retrieved articles
+    share most, the best sentence that does (and is about what the question names) becomes the second
+    point; the last point other than a compared report's makes room (`bridge.full_name`)."""
+    names = subject_names(plan.query)
+    quoted = [s for d in drafts for s in d.sentences]
+    named = full_name(
+        plan.query, found.scored, quoted, lambda s: about(s, names, drafts), found.pool, found.rescore
+    )
+    if named is None or not drafts:
+        return drafts
+    return [drafts[0], extract.Draft(named), *drafts[1:]][: max(extract.MAX_POINTS, len(plan.sides) + 1)]
 
 
 def _with_rivals(kept: Sequence[extract.Draft], selected: Sequence[extract.Draft]) -> list[extract.Draft]:

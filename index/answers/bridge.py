@@ -8,10 +8,10 @@ who it is.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .candidates import Sentence
-from .extract import Scored
+from .extract import Scored, same_text
 from .terms import STOPWORDS, entities, words
 
 _ASKS_NAME = frozenset("who whom whose which what".split())  # noqa: SIM905
@@ -52,29 +52,67 @@ def shared_names(question: str, sentences: Sequence[Sentence]) -> dict[tuple[str
     return {key: min(1.0, sum(share[w] for w in names)) for key, names in found.items() if names}
 
 
-def full_name(question: str, scored: Sequence[Scored], chosen: Sequence[Sentence]) -> Scored | None:
+def full_name(
+    question: str,
+    scored: Sequence[Scored],
+    chosen: Sequence[Sentence],
+    keep: Callable[[Sentence], bool] = lambda s: True,
+    pool: Sequence[Sentence] = (),
+    rescore: Callable[[str, list[Sentence]], list[Scored]] | None = None,
+) -> Scored | None:
     """For a question asking for a name: the best sentence naming in full the name the retrieved
     articles share most ("Sam Bankman-Fried", where the chosen sentences only say "Bankman-Fried"), or
-    None when a chosen sentence already does (or there is no such name)."""
+    None when a chosen sentence already does (or there is no such name). Only sentences to `keep` are
+    quoted. The name's forms are read in every sentence of the retrieved passages (`pool`), and when no
+    scored sentence names it in full, the best of those that do (by `rescore`) is taken: the sentence
+    that introduces someone in full is often not among the few scored against the question."""
     if not scored or not asks_for_name(question):
         return None
     asked = set(words(question))
     articles: dict[str, set[str]] = defaultdict(set)
     forms: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
-    for s in scored:
-        for name in entities(s.sentence.text):
-            name_words = tuple(words(name))
-            for w in name_words:
+    for s in _distinct(scored):
+        for parts in _name_forms(s.sentence.text):
+            for w in parts:
                 if w not in asked and w not in STOPWORDS and len(w) > 2 and not w.isdigit():
                     articles[w].add(s.sentence.article_id)
-                    forms[w][name_words] += 1
-    if not articles:
+                    forms[w][parts] += 1
+    most = max((len(a) for a in articles.values()), default=0)
+    if most < 2:  # a name one article gives is not what several reports share
         return None
-    top = max(articles, key=lambda w: (len(articles[w]), w))
-    full = max(forms[top], key=lambda f: (len(f) > 1, forms[top][f], len(f)))
-    if any(_names(s.text, full) for s in chosen):
+    seen = {s.sentence.key for s in scored}
+    for top in sorted(w for w, a in articles.items() if len(a) == most):  # ties: the first not given in full
+        for sentence in pool:
+            if sentence.key not in seen:
+                for name in _name_forms(sentence.text):
+                    if top in name:
+                        forms[top][name] += 1
+        full = max(forms[top], key=lambda f: (len(f) > 1, forms[top][f], len(f)))
+        if not any(_names(s.text, full) for s in chosen):
+            break
+    else:
         return None
-    return next((s for s in scored if _names(s.sentence.text, full)), None)
+    found = next((s for s in scored if _names(s.sentence.text, full) and keep(s.sentence)), None)
+    if found is not None or rescore is None:
+        return found
+    others = [s for s in pool if s.key not in seen and _names(s.text, full) and keep(s)]
+    return next(iter(rescore(question, others)), None) if others else None
+
+
+def _name_forms(text: str) -> list[tuple[str, ...]]:
+    """The words of each name a text gives, names joined by "and" taken apart ("FTX and Alameda" are
+    two names)."""
+    return [tuple(words(part)) for name in entities(text) for part in name.split(" and ")]
+
+
+def _distinct(scored: Sequence[Scored]) -> list[Scored]:
+    """The sentences without reprints of one already listed (a wire sentence that five outlets carry
+    names its names once: it is one report, not five)."""
+    kept: list[Scored] = []
+    for s in scored:
+        if not any(same_text(s.sentence.text, k.sentence.text) for k in kept):
+            kept.append(s)
+    return kept
 
 
 def _names(text: str, name: tuple[str, ...]) -> bool:

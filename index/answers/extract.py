@@ -251,20 +251,6 @@ def disagree(a: Sentence, b: Sentence) -> bool:
     return bool(na and nb and na != nb)
 
 
-CONFLICT = 0.6  # cosine above which two sentences with different figures are about the same thing
-
-
-def conflicts(drafts: Sequence[Draft]) -> list[tuple[Sentence, Sentence]]:
-    """Pairs of chosen points from different outlets that give different figures for the same thing."""
-    found = []
-    for i, a in enumerate(drafts):
-        for b in drafts[i + 1 :]:
-            close = float(a.lead.vector @ b.lead.vector) >= CONFLICT
-            if close and disagree(a.lead.sentence, b.lead.sentence):
-                found.append((a.lead.sentence, b.lead.sentence))
-    return found
-
-
 def in_reading_order(drafts: list[Draft], *, newest_first: bool = False) -> list[Draft]:
     """Points grouped by article (best article first, or newest first), best point first within an
     article: the sentence that answers leads, whatever its place in the article (`drafts` best first)."""

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Unpack
 
 from ..embedding.embedder import Embedder
 from ..engine import Engine
@@ -14,7 +15,7 @@ from . import abstain, cite, coverage, extract, support
 from .candidates import ArticleCache, Sentence, article_sentences, hit_sentences
 from .cluster import Story, group_stories
 from .dates import intersect
-from .plan import make_plan, today
+from .plan import Asked, make_plan, today
 from .terms import TermStats
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,23 @@ def summarize_topic(
     says nothing about it."""
     check_points(max_points)
     engine = engine.viewed_by(viewer)
-    plan = make_plan(engine, topic, since=since, until=until, sources=sources, now=now)
-    topic = plan.question  # cleaned like any question
+    topic, scored, cache = topic_evidence(engine, topic, since=since, until=until, sources=sources, now=now)
+    if not scored:
+        return _empty("topic", topic)
+    drafts, _ = support.settle(_topic_drafts(scored, max_points), scored)
+    groups, headings = _by_story(engine, drafts, cache)
+    groups, _ = support.with_copies(groups, engine, limit=0)
+    points, citations = cite.number(groups, cache.get, headings=headings)
+    cite.check(points, citations, cache.get)
+    return Summary("topic", topic, points, citations)
+
+
+def topic_evidence(
+    engine: Engine, topic: str, **asked: Unpack[Asked]
+) -> tuple[str, list[extract.Scored], ArticleCache]:
+    """The topic (cleaned like any question) and the sentences of the news about it, best first; none
+    when the news held does not cover it. `engine` is the viewer's (Engine.viewed_by)."""
+    plan = make_plan(engine, topic, **asked)
     hits = engine.search(plan.query, k=TOPIC_K, since=plan.since, until=plan.until, sources=plan.sources)
     cache = ArticleCache(engine)
     pool = [s for s in hit_sentences(hits, cache) if coverage.summarizable(s.text)]
@@ -111,13 +127,8 @@ def summarize_topic(
     texts = [t for h in hits for t in (h.excerpt, h.title, h.source or "")]
     evidence = abstain.evidence(plan.query, scored, texts, extract.query_weights(plan.query, stats))
     if not scored or abstain.should_abstain(evidence):
-        return _empty("topic", topic)
-    drafts, _ = support.settle(_topic_drafts(scored, max_points), scored)
-    groups, headings = _by_story(engine, drafts, cache)
-    groups, _ = support.with_copies(groups, engine, limit=0)
-    points, citations = cite.number(groups, cache.get, headings=headings)
-    cite.check(points, citations, cache.get)
-    return Summary("topic", topic, points, citations)
+        return plan.question, [], cache
+    return plan.question, scored, cache
 
 
 def _topic_drafts(scored: Sequence[extract.Scored], max_points: int) -> list[extract.Draft]:

@@ -64,6 +64,18 @@ def entities(text: str) -> list[str]:
 CALENDAR = CALENDAR_WORDS
 
 
+def question_names(question: str) -> list[str]:
+    """The names a question asks about: its `entities`, without a capitalised question word that opens
+    the question ("Did Sam Bankman-Fried ..." names Sam Bankman-Fried)."""
+    found = []
+    for name in entities(question):
+        parts = name.split()
+        while len(parts) > 1 and parts[0].casefold() in _QUESTION_WORDS:
+            parts = parts[1:]
+        found.append(" ".join(parts))
+    return list(dict.fromkeys(found))
+
+
 def _ordinary(word: str) -> bool:
     """A capitalised first word that is probably not a name."""
     low = word.casefold()

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ..runtime import tune_process
-from . import answer_commands, engine_commands, feed_commands, run_command
+from . import answer_commands, digest_command, engine_commands, feed_commands, run_command
 
 app = typer.Typer(
     help="newsbot: answers questions about the news with cited, verbatim excerpts.",
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 engine_commands.register(app)
 answer_commands.register(app)
+digest_command.register(app)
 feed_commands.register(app)
 run_command.register(app)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -310,14 +311,19 @@ class ImpactIndex:
         def write(staging: Path) -> None:
             for name in self.ARRAYS:
                 np.save(staging / f"{name}.npy", getattr(self, name))
+            # The vocabulary goes in a file of its own, one term a line (an FTS5 term holds no
+            # whitespace), read back in slices: parsed as one JSON list, a large store's would hold
+            # the serving process's GIL in one long call (docs/performance.md).
+            with open(staging / "terms.txt", "w", encoding="utf-8", newline="") as handle:
+                handle.writelines(f"{term}\n" for term in self.term_ids)
             meta = {
                 "format": FORMAT,
-                "terms": list(self.term_ids),
                 "source_names": self.source_names,
                 "skipped": sorted(self.skipped),
                 "max_id": self.max_id,
                 "passages": self.size,
                 "seq": self.seq,
+                "pid": os.getpid(),  # the process that built it (the bot's builds run in a child)
             }
             write_atomic(staging / "meta.json", json.dumps(meta))
 
@@ -334,17 +340,32 @@ class ImpactIndex:
             if meta.get("format") != FORMAT:
                 return None
             arrays = {name: np.load(live / f"{name}.npy", mmap_mode="r") for name in cls.ARRAYS}
+            terms = meta["terms"] if "terms" in meta else _read_terms(live / "terms.txt")
         except (OSError, ValueError, KeyError) as error:
             if (folder / "CURRENT").exists():
                 log.warning("ignoring the lexical index in %s (%s); FTS5 ranks everything", folder, error)
             return None
         return cls(
-            terms=meta["terms"],
+            terms=terms,
             source_names=meta["source_names"],
             skipped=frozenset(meta["skipped"]),
             seq=int(meta.get("seq", 0)),
             **arrays,
         )
+
+
+def _read_terms(path: Path, piece: int = 1 << 20) -> list[str]:
+    """The lines of `path`, read a MB at a time (no one call holds the GIL long)."""
+    terms: list[str] = []
+    rest = ""
+    with open(path, encoding="utf-8", newline="") as handle:
+        while chunk := handle.read(piece):
+            lines = (rest + chunk).split("\n")
+            rest = lines.pop()
+            terms.extend(lines)
+    if rest:
+        raise ValueError(f"{path} ends in the middle of a term")
+    return terms
 
 
 def saved_seq(folder: Path) -> int | None:

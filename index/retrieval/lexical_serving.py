@@ -3,6 +3,7 @@ process saves a newer one, rebuilt from SQLite by a reindex. FTS5 ranks whatever
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,10 @@ from ..storage.store import Store
 from ..storage.versions import current_version
 from . import resident
 from .faiss_kinds import release_freed_memory
-from .lexical import ImpactIndex, saved_seq
+from .lexical import ImpactIndex
+from .lexical_build import BuildFailed, build_and_save, build_in_child
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
@@ -46,16 +50,32 @@ class LexicalServing:
         impacts = self.store.impacts
         return impacts is not None and not impacts.dead and not self.store.passages_after(impacts.max_id)
 
-    def build(self, progress: Progress) -> None:
-        """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile)."""
-        index = ImpactIndex.build(self.store.lexical_corpus(), lambda n: progress("lexical", n, None))
-        with folder_lock(self.data_dir):  # replaced only by a newer build (another process's?)
-            saved = saved_seq(self.lexical_dir)
-            if saved is None or saved < index.seq:
-                index.save(self.lexical_dir)
-        del index
-        release_freed_memory()  # the build's arrays, before the saved ones load
+    def build(self, progress: Progress) -> bool:
+        """Rebuild the impact index from SQLite and switch to it (FTS5 serves searches meanwhile);
+        False (logged) if the build failed: the index served stays, and a later build tries again.
+
+        A store on disk is built in a child process (index/retrieval/lexical_build.py): the build
+        never holds this process's interpreter, whose event loop (the bot's) keeps running."""
+        if self.store.path == ":memory:":  # (no file for a child to read: tests and notebooks)
+            self._build_here(progress)
+        else:
+            try:
+                build_in_child(
+                    self.store.path,
+                    self.data_dir,
+                    self.lexical_dir,
+                    lambda n: progress("lexical", n, None),
+                    database_url=self.store.url,
+                )
+            except (BuildFailed, OSError) as error:
+                log.warning("the keyword index was not rebuilt (FTS5 ranks what it lacks): %s", error)
+                return False
         self._attach(self._read())
+        return True
+
+    def _build_here(self, progress: Progress) -> None:
+        build_and_save(self.store, self.data_dir, self.lexical_dir, lambda n: progress("lexical", n, None))
+        release_freed_memory()  # the build's arrays, before the saved ones load
 
     def page_in(self, index: ImpactIndex | None) -> None:
         """In the background, GIL released while it reads: page the impact index into memory if the

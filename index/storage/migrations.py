@@ -201,3 +201,27 @@ def m010_feeds(db: Database) -> None:
         "CREATE TABLE story_posts (scope TEXT NOT NULL, story_id TEXT NOT NULL, channel_id INTEGER, "
         "posted_at TEXT NOT NULL, PRIMARY KEY (scope, story_id))"
     )
+
+
+@migrations()
+def m012_digests(db: Database) -> None:
+    """Scheduled digests (index/live/digests.py) and their runs.
+
+    `digest_schedules`: one row per schedule of a scope, its local time as written ("daily 08:00
+    Europe/Paris", parsed again when read) and `created_at` (seconds since the epoch): only due times
+    after it are run. `digest_runs`: one row per (schedule, due time), inserted in a write transaction
+    before the digest is posted, so whichever process inserts it first makes that run and no other
+    does; `status` says what became of it ("claimed", then "delivered", "empty" or "failed"), `stories`
+    the story ids it carried (JSON), so the next run of the schedule does not repeat them."""
+    db.execute(
+        "CREATE TABLE digest_schedules (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, "
+        "channel_id INTEGER NOT NULL, schedule TEXT NOT NULL, topic TEXT, added_by TEXT, "
+        "created_at REAL NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_digest_schedules_scope ON digest_schedules(scope)")
+    db.execute(
+        "CREATE TABLE digest_runs (schedule_id INTEGER NOT NULL REFERENCES digest_schedules(id) "
+        "ON DELETE CASCADE, due REAL NOT NULL, since REAL NOT NULL, status TEXT NOT NULL, "
+        "stories TEXT NOT NULL DEFAULT '[]', reason TEXT, claimed_at REAL NOT NULL, finished_at REAL, "
+        "PRIMARY KEY (schedule_id, due))"
+    )

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from .articles import Articles
 from .changes import ChangeLog
 from .claims import Claims
+from .digests import DigestRows
 from .embeddings import EmbeddingCache
 from .feeds import FeedRows
 from .folder_lock import folder_lock
@@ -89,6 +90,8 @@ def _not_ours(path: Path | str, tables: set[str]) -> str:
 class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
     """One connection guarded by a lock; each base class holds the SQL of one part of the schema."""
 
+    url: str | None = None  # the PostgreSQL store's address (postgres.py); None for SQLite's file
+
     def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
         conn = _connect(path, busy_timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -116,6 +119,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         # the rest.
         self.impacts: ImpactIndex | None = None
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
+        self.digests = DigestRows(self)  # scheduled digests and their runs (index/live/digests.py)
 
     @contextmanager
     def write(self) -> Iterator[None]:

@@ -74,12 +74,13 @@ def test_lexical_overlap_weights_rare_words() -> None:
 def test_conflicting_figures_are_flagged_in_the_answer(small_engine) -> None:
     from index.answers.ask import compose, with_conflicts
     from index.answers.candidates import ArticleCache
+    from index.answers.support import disputes
     from tests.answers.conftest import FLEET, OTHER, article_by_url, sentence_of
 
     wire = sentence_of(article_by_url(small_engine, "https://wire.example/budget"), FLEET)
     daily = sentence_of(article_by_url(small_engine, "https://daily.example/budget"), OTHER)
     drafts = [extract.Draft(scored(wire, 0.9, [1, 0, 0])), extract.Draft(scored(daily, 0.8, [0.8, 0.6, 0]))]
-    pairs = extract.conflicts(drafts)
+    pairs = disputes(drafts)
     assert pairs == [(wire, daily)]
     result = compose(
         small_engine, "How many buses?", [d.sentences for d in drafts], ArticleCache(small_engine)

@@ -2,6 +2,7 @@
 step with SQLite."""
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -309,3 +310,30 @@ def test_build_refuses_postings_not_grouped_by_term(alone):
     rows = [*rows, rows[0]]  # the first term comes back after the others (in a batch of its own or not)
     with pytest.raises(ValueError, match="not grouped by term"):
         ImpactIndex.build(corpus_of(ids, lengths, rows, [len(rows) - 1] if alone else []))
+
+
+def test_the_vocabulary_is_saved_apart_and_read_back_in_slices(loaded: Engine, settings):
+    """Not one JSON list (parsing it holds the GIL in one call): a file read a slice at a time."""
+    from index.retrieval.lexical import _read_terms
+    from index.storage.versions import current_version
+
+    loaded.reindex()
+    live = current_version(settings.lexical_dir)
+    assert "terms" not in json.loads((live / "meta.json").read_text())
+    terms = list(loaded.store.impacts.term_ids)
+    assert len(terms) > 100
+    assert _read_terms(live / "terms.txt", piece=7) == terms  # slices that cut terms in two
+
+
+def test_a_version_saved_with_its_terms_in_meta_still_loads(loaded: Engine, settings):
+    from index.retrieval.lexical import ImpactIndex
+    from index.storage.versions import current_version
+
+    loaded.reindex()
+    live = current_version(settings.lexical_dir)
+    meta = json.loads((live / "meta.json").read_text())
+    terms = list(loaded.store.impacts.term_ids)
+    (live / "meta.json").write_text(json.dumps({**meta, "terms": terms}))
+    (live / "terms.txt").unlink()
+    again = ImpactIndex.load(settings.lexical_dir)
+    assert again is not None and list(again.term_ids) == terms
