@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="Seconds a write waits for another process's write to news.db (the bot, an ingest "
         "and a reindex may share one data folder) before failing with 'database is locked'.",
     )
+    database_url: str | None = Field(
+        None,
+        description="postgresql://user@host:port/database to keep the news in PostgreSQL, shared by "
+        "several processes and machines (docs/deploy.md); unset keeps it in news.db in the data folder. "
+        "The vector and keyword indexes stay in each process's data folder either way.",
+    )
     llm_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "
@@ -85,6 +91,17 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name sent to the generative endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer token for the generative endpoint, if any.")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds before a generative answer gives up.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if value.split(":", 1)[0] not in ("postgresql", "postgres"):
+            raise ValueError(
+                f"'{value.split(':', 1)[0]}:' is not a PostgreSQL URL (postgresql://user@host/db)"
+            )
+        return value
 
     @field_validator("fetch_allow")
     @classmethod

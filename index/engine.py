@@ -23,6 +23,7 @@ from .retrieval.lexical_serving import LexicalServing, Progress
 from .retrieval.search import FusionWeights, hybrid_search
 from .retrieval.vectors import VectorIndex, read_meta
 from .scopes import OPERATOR, parse_scope, parse_viewer
+from .storage.backends import open_store
 from .storage.feedback import Feedback
 from .storage.folder_lock import folder_lock
 from .storage.records import Filters
@@ -55,7 +56,7 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None):
         self.settings = settings
-        self.store = store or Store(settings.db_path, busy_timeout=settings.db_busy_timeout)
+        self.store = store or open_store(settings)
         self.feedback = Feedback(self.store)  # members' votes and the question log, for the bot
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
@@ -70,6 +71,7 @@ class Engine:
         self._reindex_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self.weights = FusionWeights()
+        self._follower: follow.Follower | None = None  # started by `follow_changes`
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -126,6 +128,8 @@ class Engine:
         rather than on the first question."""
         self.embedder.embed(["warm up"])
         self.vectors  # noqa: B018 - loads the vector and keyword indexes
+        if self.settings.database_url:  # a serving process on a shared database: follow it as it commits
+            self.follow_changes()
 
     def _load_vectors(self) -> VectorIndex:
         """The saved index, brought up to date with SQLite (saved again if that changed it)."""
@@ -164,7 +168,22 @@ class Engine:
         if items:
             index.add(np.array([i for i, *_ in items]), np.stack([vectors[k] for _, k, *_ in items]))
 
+    def follow_changes(self, *, every: float = 5.0) -> follow.Follower:
+        """Apply other processes' writes in the background as they commit (a serving process on a
+        shared database): a question then finds them applied instead of applying them first."""
+        if self._follower is None:
+            self._follower = follow.Follower(self.store, self.catch_up_now, every=every).start()
+        return self._follower
+
+    def catch_up_now(self) -> None:
+        """Apply what other processes wrote since (to the indexes loaded: none are loaded for it)."""
+        if self._vectors is not None:
+            self.vectors  # noqa: B018 - follows the change log when anything was committed
+        self.store.sync_fulltext()
+
     def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
         self.store.close()
 
     def __enter__(self) -> Engine:

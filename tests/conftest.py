@@ -1,12 +1,15 @@
 """Shared fixtures: the bundled news, engines on real SQLite + FAISS in tmp_path, and embedders.
 
-The real model is loaded once per session (`real_embedder`); logic tests use `HashEmbedder`.
+The real model is loaded once per session (`real_embedder`); logic tests use `HashEmbedder`. The engine
+and storage tests run on both stores (`backend`: SQLite, and PostgreSQL on 127.0.0.1:5432 in a
+database made for the session, a schema per test; skipped, saying why, when no server answers).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,61 @@ def news_engine(tmp_path_factory, real_embedder):
     eng.reindex()  # searches go through the BM25 impact index, as on a store after `newsbot reindex`
     yield eng
     eng.close()
+
+
+PG_SERVER = os.environ.get("NEWSBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_SKIPPED: list[str] = []  # why the PostgreSQL tests were skipped, said again at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if PG_SKIPPED:
+        terminalreporter.write_line(f"PostgreSQL tests SKIPPED: {PG_SKIPPED[0]}", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """(URL of a fresh database for this session, None) or (None, why there is none). Dropped after."""
+    try:
+        import psycopg
+    except ImportError as error:
+        yield None, f"psycopg is not installed ({error})"
+        return
+    try:
+        admin = psycopg.connect(PG_SERVER, autocommit=True, connect_timeout=3)
+    except psycopg.Error as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        yield None, f"PostgreSQL not reachable at {PG_SERVER.split('@')[-1].split('/')[0]}: {first}"
+        return
+    name = f"newsbot_test_{secrets.token_hex(4)}"
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield PG_SERVER.rsplit("/", 1)[0] + f"/{name}", None
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture
+def pg_url(pg_database) -> str:
+    """A PostgreSQL URL whose tables live in a schema of this test's own (empty, like a new folder)."""
+    import psycopg
+
+    url, why = pg_database
+    if url is None:
+        PG_SKIPPED.append(why)
+        pytest.skip(why)
+    schema = f"t_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request) -> str:
+    """Which store a test's `settings` opens (tests/engine, tests/storage)."""
+    return request.param
+
+
+def backend_settings(backend: str, data_dir: Path, request) -> Settings:
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    return Settings(data_dir=data_dir, database_url=url, _env_file=None)

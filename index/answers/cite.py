@@ -157,6 +157,6 @@ def outlets(numbers: Sequence[int], citations: Sequence[Citation]) -> list[str]:
 
 
 def carried(numbers: Sequence[int], citations: Sequence[Citation]) -> str:
-    """" (3 outlets)" after a summary point that several outlets carried, else ""."""
+    """ " (3 outlets)" after a summary point that several outlets carried, else ""."""
     count = len(outlets(numbers, citations))
     return f" ({count} outlets)" if count > 1 else ""

@@ -10,7 +10,10 @@ index, and finishing a reindex that read SQLite while others wrote (docs/process
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,3 +102,42 @@ def save_if_newer(index: VectorIndex, data_dir: Path, index_dir: Path, *, rebuil
         if same_model and (newer or (saved.get("seq") == index.seq and not rebuilt)):
             return
         index.save(index_dir)
+
+
+class Follower:
+    """A thread that applies other processes' writes as they commit, so a question does not wait for
+    them: woken by the store's change waiter (PostgreSQL's LISTEN/NOTIFY, SQLite's `data_version`
+    polled), and at least every `every` seconds (a notification missed while reconnecting)."""
+
+    def __init__(self, store: Store, apply: Callable[[], None], *, every: float = 5.0):
+        self.store, self.apply, self.every = store, apply, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="newsbot-follower", daemon=True)
+
+    def start(self) -> Follower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        waiter = None
+        while not self._stop.is_set():
+            try:
+                waiter = waiter or self.store.change_waiter()
+                deadline = time.monotonic() + self.every
+                while not self._stop.is_set() and not waiter.wait(0.5) and time.monotonic() < deadline:
+                    pass
+                if not self._stop.is_set():
+                    self.apply()
+            except Exception:  # (a database restart, say): wait, then listen again
+                log.exception("following the change log failed; retrying")
+                if waiter is not None:
+                    with contextlib.suppress(Exception):  # (already broken)
+                        waiter.close()
+                waiter = None
+                self._stop.wait(2.0)
+        if waiter is not None:
+            waiter.close()

@@ -38,20 +38,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+CHILD_URL = "NEWSBOT_LEXICAL_BUILD_DATABASE_URL"  # the store a child opens when it is not an SQLite file
+
+
 class BuildFailed(RuntimeError):
     """The build's process died or failed: nothing was saved."""
 
 
 def build_in_child(
-    db_path: Path | str, data_dir: Path, lexical_dir: Path, progress: Callable[[int], None]
+    db_path: Path | str,
+    data_dir: Path,
+    lexical_dir: Path,
+    progress: Callable[[int], None],
+    *,
+    database_url: str | None = None,
 ) -> str:
-    """Build and save the impact index in a child process, waiting for it; its last line."""
+    """Build and save the impact index in a child process, waiting for it; its last line. With
+    `database_url` the child opens that PostgreSQL store (handed over in its environment, never on a
+    command line others may read) and builds from its full-text copy in `data_dir`."""
     # The child imports this package from where this process did (a worktree, a benchmark's sys.path).
     package_root = str(Path(__file__).resolve().parents[2])
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
     }
+    env.pop(CHILD_URL, None)
+    if database_url:
+        env[CHILD_URL] = database_url
     command = [sys.executable, "-m", __name__, str(db_path), str(data_dir), str(lexical_dir)]
     with tempfile.TemporaryFile() as errors:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
@@ -94,7 +107,14 @@ def main(argv: list[str]) -> int:
     # Background work: on a busy machine the serving process's event loop gets the CPU first.
     os.nice(10)
     db_path, data_dir, lexical_dir = argv
-    with closing(Store(db_path)) as store:
+    url = os.environ.get(CHILD_URL)
+    if url:
+        from ..storage.postgres import PgStore
+
+        opened: Store = PgStore(url, data_dir)
+    else:
+        opened = Store(db_path)
+    with closing(opened) as store:
         saved = build_and_save(
             store, Path(data_dir), Path(lexical_dir), lambda n: print(f"progress {n}", flush=True)
         )

@@ -61,7 +61,11 @@ class LexicalServing:
         else:
             try:
                 build_in_child(
-                    self.store.path, self.data_dir, self.lexical_dir, lambda n: progress("lexical", n, None)
+                    self.store.path,
+                    self.data_dir,
+                    self.lexical_dir,
+                    lambda n: progress("lexical", n, None),
+                    database_url=self.store.url,
                 )
             except (BuildFailed, OSError) as error:
                 log.warning("the keyword index was not rebuilt (FTS5 ranks what it lacks): %s", error)

@@ -10,9 +10,6 @@ from sqlite_utils import Database
 
 from ..models import Article, Chunk
 from ..text import sentence_spans
-from .fulltext import (
-    date_words,
-)
 from .records import ARTICLE_COLUMNS, Conflict, Filters, NewChunk, article_row, viewer_clause
 from .select import select_in
 from .spans import encode_spans
@@ -127,7 +124,7 @@ class Articles:
         ids = []
         for chunk in chunks:
             cursor = self.db.execute(
-                "INSERT INTO chunks (article_id, position, start, end, text, embed_key, sentences) "
+                'INSERT INTO chunks (article_id, position, start, "end", text, embed_key, sentences) '
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     article.id,
@@ -140,15 +137,8 @@ class Articles:
                 ],
             )
             ids.append(cursor.lastrowid)
-            self.db.execute(
-                "INSERT INTO chunks_fts (rowid, title, source, published, text) VALUES (?, ?, ?, ?, ?)",
-                [
-                    cursor.lastrowid,
-                    article.title,
-                    article.source or "",
-                    date_words(article.published),
-                    chunk.text,
-                ],
+            self._index_passage(
+                cursor.lastrowid, article.title, article.source, article.published, chunk.text
             )
         return ids
 
@@ -156,7 +146,7 @@ class Articles:
         chunk_ids = [
             r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", [article_id])
         ]
-        self.db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in chunk_ids])
+        self._unindex_passages(chunk_ids)
         self.db.execute("DELETE FROM chunks WHERE article_id = ?", [article_id])
         if self.impacts is not None:
             self.impacts.discard(chunk_ids)
@@ -246,7 +236,7 @@ class Articles:
     def chunks_of(self, article_id: str) -> list[Chunk]:
         with self.lock:
             rows = self.db.execute(
-                "SELECT id, article_id, position, start, end, text FROM chunks WHERE article_id = ? "
+                'SELECT id, article_id, position, start, "end", text FROM chunks WHERE article_id = ? '
                 "ORDER BY position",
                 [article_id],
             ).fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from sqlite_utils import Database
@@ -21,6 +22,14 @@ class ChangeLog:
         """SQLite's count of commits by other connections: unchanged means nothing to follow."""
         with self.lock:
             return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def change_waiter(self) -> ChangeWaiter:
+        """What a follower waits on for other processes' commits (PostgreSQL's is woken by NOTIFY)."""
+        return PollingWaiter(self)
+
+    def sync_fulltext(self) -> None:
+        """Bring a local full-text index up to the log (SQLite's FTS5 is in the database itself)."""
+        return None
 
     def change_seq(self) -> int:
         """The change log's newest position."""
@@ -62,3 +71,34 @@ class ChangeLog:
             self.db.execute("DELETE FROM changes WHERE seq <= ?", [through])
             self.set_meta("changes_pruned", str(through))
             self.set_meta("reindex_seq", str(before))
+
+
+class ChangeWaiter:
+    """Waits for a commit of another process; `wait` may also return early or late (followers read
+    the log's position anyway, so a wake-up is a hint, never the change itself)."""
+
+    def wait(self, timeout: float) -> bool:
+        """True if something may have changed within `timeout` seconds."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class PollingWaiter(ChangeWaiter):
+    """SQLite: reads `data_version` (other connections' commits) a few times a second."""
+
+    def __init__(self, store: ChangeLog, every: float = 0.25):
+        self.store, self.every = store, every
+        self.seen = store.data_version()
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.store.data_version()
+            if now != self.seen:
+                self.seen = now
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(self.every, max(0.0, deadline - time.monotonic())))

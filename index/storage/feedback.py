@@ -59,7 +59,7 @@ def feedback_counts(store: Store) -> tuple[int, int]:
     """(thumbs up, thumbs down) over all answers."""
     with store.lock:
         row = store.db.execute(
-            "SELECT coalesce(sum(vote = 1), 0), coalesce(sum(vote = -1), 0) FROM feedback"
+            "SELECT count(*) FILTER (WHERE vote = 1), count(*) FILTER (WHERE vote = -1) FROM feedback"
         ).fetchone()
     return int(row[0]), int(row[1])
 

@@ -107,7 +107,8 @@ class FeedRows:
             self.store.db.execute(
                 "INSERT INTO feed_entries (feed_id, entry_key, version, article_id, seen_at, backlog) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, entry_key) DO UPDATE SET "
-                "version = excluded.version, article_id = coalesce(excluded.article_id, article_id), "
+                "version = excluded.version, "
+                "article_id = coalesce(excluded.article_id, feed_entries.article_id), "
                 "seen_at = excluded.seen_at",
                 [feed_id, key, version, article_id, seen_at, int(backlog)],
             )

@@ -103,6 +103,18 @@ class FullText:
     db: Database
     lock: threading.RLock
 
+    def _index_passage(
+        self, chunk_id: int, title: str, source: str | None, published: str | None, text: str
+    ) -> None:
+        """Add a passage to the full-text index (in the transaction that adds it)."""
+        self.db.execute(
+            "INSERT INTO chunks_fts (rowid, title, source, published, text) VALUES (?, ?, ?, ?, ?)",
+            [chunk_id, title, source or "", date_words(published), text],
+        )
+
+    def _unindex_passages(self, chunk_ids: list[int]) -> None:
+        self.db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in chunk_ids])
+
     def lexical(self, query: str, limit: int, filters: Filters = Filters()) -> list[tuple[int, float]]:
         """(chunk id, score) by BM25 over passages and their article's title, outlet and date.
 
@@ -171,51 +183,65 @@ class FullText:
         (searches and writes go on meanwhile): passages with their lengths, dates and outlets, and
         FTS5's postings (term, passage, column weight) in term order, function words left out."""
         conn = sqlite3.connect(self.path, check_same_thread=False) if self.path != ":memory:" else None
-        db = conn or self.db.conn
-        lock = threading.RLock() if conn else self.lock
-        with lock:
-            db.execute("BEGIN")
-            seq = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-            rows = db.execute(
-                "SELECT c.id, d.sz, coalesce(a.published, ''), a.source FROM chunks c "
-                "JOIN chunks_fts_docsize d ON d.id = c.id JOIN articles a ON a.id = c.article_id "
-                "ORDER BY c.id"
-            ).fetchall()
-        names = sorted({r[3] for r in rows if r[3]})  # as written: filters compare them lower-cased
-        code = {name: i for i, name in enumerate(names)}
-        skipped = self.stems(STOPWORDS)
-        cases = " ".join(f"WHEN '{col}' THEN {w}" for col, w in BM25_WEIGHTS.items())
-
-        def postings() -> Iterator[tuple[list[str], np.ndarray, np.ndarray]]:
-            try:
-                with lock:
-                    db.execute(
-                        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_instances "
-                        "USING fts5vocab(main, chunks_fts, 'instance')"
-                    )
-                    cursor = db.execute(f"SELECT term, doc, CASE col {cases} END FROM temp.fts_instances")
-                    while part := cursor.fetchmany(batch):
-                        part = [r for r in part if r[0] not in skipped]
-                        if part:
-                            terms, docs, weights = zip(*part, strict=True)
-                            yield list(terms), np.array(docs, np.int64), np.array(weights, np.float32)
-            finally:
-                with lock:
-                    db.execute("COMMIT")
-                if conn is not None:
-                    conn.close()
-
-        return Corpus(
-            chunk_ids=np.array([r[0] for r in rows], dtype=np.int64),
-            lengths=np.array([sum(varints(r[1])) for r in rows], dtype=np.float64),
-            published=np.array([r[2][:10] for r in rows], dtype="S10"),
-            sources=np.array([code.get(r[3], -1) for r in rows], dtype=np.int32),
-            source_names=names,
-            postings=postings(),
-            skipped=skipped,
-            seq=seq,
+        rows = (
+            "SELECT c.id, d.sz, coalesce(a.published, ''), a.source FROM chunks c "
+            "JOIN chunks_fts_docsize d ON d.id = c.id JOIN articles a ON a.id = c.article_id ORDER BY c.id"
         )
+        seq = "SELECT coalesce(max(seq), 0) FROM changes"
+        return fts_corpus(conn or self.db.conn, conn, rows, seq, self.stems(STOPWORDS), self.lock, batch)
 
     def stems(self, words: Iterable[str]) -> frozenset[str]:
         """The index terms FTS5 makes of these words."""
         return frozenset(term for terms in self._tokens.each(list(words)) for term in terms)
+
+
+def fts_corpus(
+    db: sqlite3.Connection,
+    owned: sqlite3.Connection | None,
+    rows_sql: str,
+    seq_sql: str,
+    skipped: frozenset[str],
+    lock: threading.RLock | None = None,
+    batch: int = 10_000,
+) -> Corpus:
+    """An impact index's source read from an SQLite database holding `chunks_fts`, in one snapshot:
+    `rows_sql` gives (chunk id, docsize record, published, outlet) by id, `seq_sql` the change log's
+    position the snapshot reflects. `owned` (the same connection, opened for this) is closed after."""
+    lock = lock if lock is not None and owned is None else threading.RLock()
+    with lock:
+        db.execute("BEGIN")
+        seq = db.execute(seq_sql).fetchone()[0]
+        rows = db.execute(rows_sql).fetchall()
+    names = sorted({r[3] for r in rows if r[3]})  # as written: filters compare them lower-cased
+    code = {name: i for i, name in enumerate(names)}
+    cases = " ".join(f"WHEN '{col}' THEN {w}" for col, w in BM25_WEIGHTS.items())
+
+    def postings() -> Iterator[tuple[list[str], np.ndarray, np.ndarray]]:
+        try:
+            with lock:
+                db.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_instances "
+                    "USING fts5vocab(main, chunks_fts, 'instance')"
+                )
+                cursor = db.execute(f"SELECT term, doc, CASE col {cases} END FROM temp.fts_instances")
+                while part := cursor.fetchmany(batch):
+                    part = [r for r in part if r[0] not in skipped]
+                    if part:
+                        terms, docs, weights = zip(*part, strict=True)
+                        yield list(terms), np.array(docs, np.int64), np.array(weights, np.float32)
+        finally:
+            with lock:
+                db.execute("COMMIT")
+            if owned is not None:
+                owned.close()
+
+    return Corpus(
+        chunk_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        lengths=np.array([sum(varints(r[1])) for r in rows], dtype=np.float64),
+        published=np.array([(r[2] or "")[:10] for r in rows], dtype="S10"),
+        sources=np.array([code.get(r[3], -1) for r in rows], dtype=np.int32),
+        source_names=names,
+        postings=postings(),
+        skipped=skipped,
+        seq=int(seq),
+    )

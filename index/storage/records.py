@@ -73,7 +73,7 @@ def viewer_clause(alias: str, viewer: str | None) -> tuple[str, list]:
     """SQL: the article `alias` is one `viewer` may see (any claim of a scope it sees, or no claim)."""
     scopes = visible_scopes(viewer)
     if scopes is None:
-        return "1", []
+        return "TRUE", []
     return (
         f"(EXISTS (SELECT 1 FROM article_claims vc WHERE vc.article_id = {alias}.id AND vc.scope IN "
         f"({placeholders(scopes)})) OR NOT EXISTS (SELECT 1 FROM article_claims vc WHERE vc.article_id = "

@@ -91,6 +91,8 @@ def _not_ours(path: Path | str, tables: set[str]) -> str:
 class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
     """One connection guarded by a lock; each base class holds the SQL of one part of the schema."""
 
+    url: str | None = None  # the PostgreSQL store's address (postgres.py); None for SQLite's file
+
     def __init__(self, path: Path | str, *, busy_timeout: float = 60.0):
         conn = _connect(path, busy_timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -98,6 +100,17 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         conn.execute("PRAGMA cache_size=-65536")  # 64 MB of pages (SQLite's default is 2 MB)
         self.path = str(path)
         self.db = Database(conn)
+        self._setup()
+        if migrations.pending(self.db):
+            if self.path == ":memory:":
+                migrations.apply(self.db)
+            else:  # two processes opening a new folder at once must not both create the tables
+                with folder_lock(Path(path).parent):
+                    _check_ours(self.db, self.path)
+                    migrations.apply(self.db)
+
+    def _setup(self) -> None:
+        """What every store holds besides its connection."""
         self.lock = threading.RLock()
         self._writing = 0  # depth of nested `write()` blocks on this connection
         self._sources: list[dict] | None = None  # cache of sources(), dropped on every article write
@@ -109,13 +122,6 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
         self.feeds = FeedRows(self)  # the poller's tables (index/live/)
         self.digests = DigestRows(self)  # scheduled digests and their runs (index/live/digests.py)
         self.alerts = AlertRows(self)  # topic alerts (index/live/alerts.py)
-        if migrations.pending(self.db):
-            if self.path == ":memory:":
-                migrations.apply(self.db)
-            else:  # two processes opening a new folder at once must not both create the tables
-                with folder_lock(Path(path).parent):
-                    _check_ours(self.db, self.path)
-                    migrations.apply(self.db)
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -130,7 +136,7 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
                 finally:
                     self._writing -= 1
                 return
-            self.db.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             self._writing = 1
             try:
                 yield
@@ -142,6 +148,9 @@ class Store(Articles, Claims, Passages, FullText, EmbeddingCache, ChangeLog):
                 self.db.execute("COMMIT")
             finally:
                 self._writing = 0
+
+    def _begin_write(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
 
     @property
     def _newest_chunk(self) -> int:

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pytest
 from index.config import Settings
 from index.engine import Engine
 from index.retrieval.vectors import VectorIndex, read_meta
+from index.storage.backends import open_store
 from tests.conftest import ROOT, bundled_articles, draft_of
 from tests.helpers.embedders import HashEmbedder
 
@@ -195,7 +197,7 @@ def test_a_saved_index_is_replaced_only_by_a_newer_one(settings):
 
 def test_fetching_happens_outside_the_write_lock_and_articles_are_committed_before_reported(engine, settings):
     """A slow source (a fetch) holds no lock: a removal goes through meanwhile. And each article is
-    in SQLite, seen from another connection, when progress reports it."""
+    in the store, seen from another connection, when progress reports it."""
     records = bundled_articles()[:2]
     fetching, release, removed = threading.Event(), threading.Event(), threading.Event()
     committed = []
@@ -208,9 +210,8 @@ def test_fetching_happens_outside_the_write_lock_and_articles_are_committed_befo
 
     def progress(stage, done, _total):
         if stage == "ingest":
-            with sqlite3.connect(settings.db_path) as conn:
-                committed.append(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
-            conn.close()
+            with closing(open_store(settings)) as other:  # another connection (SQLite's or PostgreSQL's)
+                committed.append(other.counts()["articles"] + other.counts()["duplicates"])
 
     ingesting = threading.Thread(target=lambda: engine.ingest_items(slow_source(), progress=progress))
     ingesting.start()

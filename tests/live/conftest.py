@@ -42,8 +42,10 @@ def live_settings(data_dir: Path, **options) -> Settings:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    with Engine(live_settings(tmp_path / "data"), embedder=HashEmbedder()) as eng:
+def engine(tmp_path: Path, backend: str, request) -> Iterator[Engine]:
+    """On both stores (tests/conftest.py): the feeds, their entries and the posts move to PostgreSQL."""
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    with Engine(live_settings(tmp_path / "data", database_url=url), embedder=HashEmbedder()) as eng:
         yield eng
 
 
