@@ -90,7 +90,8 @@ class AlertRows:
         """Note on every alert of `target` why delivering failed; `pause` stops them. How many."""
         with self.store.write():
             return self.store.db.execute(
-                "UPDATE alerts SET last_error = ?, paused = max(paused, ?) WHERE target = ?",
+                "UPDATE alerts SET last_error = ?, paused = CASE WHEN ? = 1 THEN 1 ELSE paused END "
+                "WHERE target = ?",
                 [reason, int(pause), target],
             ).rowcount
 
@@ -134,17 +135,18 @@ class AlertRows:
         already matched is left alone), move the high-water mark to `seq` and drop the queue up to it,
         in one transaction."""
         with self.store.write():
-            before = self.store.db.conn.total_changes
-            self.store.db.conn.executemany(
-                "INSERT OR IGNORE INTO alert_posts "
-                "(alert_id, story_id, score, start, end, state, matched_at) "
-                "SELECT ?, ?, ?, ?, ?, 'pending', ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
-                [(*row, row[0]) for row in rows],
-            )
-            added = self.store.db.conn.total_changes - before
-            self.store.db.execute(
+            added = 0
+            for row in rows:
+                added += self.store.db.execute(
+                    "INSERT OR IGNORE INTO alert_posts "
+                    '(alert_id, story_id, score, start, "end", state, matched_at) '
+                    "SELECT ?, ?, ?, ?, ?, 'pending', ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
+                    [*row, row[0]],
+                ).rowcount
+            self.store.db.execute(  # the mark only moves forward
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
-                "max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                "CASE WHEN CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER) "
+                "THEN excluded.value ELSE meta.value END",
                 [SEQ_KEY, str(seq)],
             )
             self.store.db.execute(  # read by every process: what is past the mark is done for all
@@ -159,7 +161,7 @@ class AlertRows:
     def posts(self, states: Sequence[str], *, target: str | None = None) -> list[dict]:
         """Posts in these states with their alert's scope, target and topic, oldest match first."""
         sql = (
-            "SELECT p.alert_id, p.story_id, p.score, p.start, p.end, p.state, p.matched_at, p.claimed_at, "
+            'SELECT p.alert_id, p.story_id, p.score, p.start, p."end", p.state, p.matched_at, p.claimed_at, '
             "p.posted_at, a.scope, a.target, a.topic FROM alert_posts p JOIN alerts a ON a.id = p.alert_id "
             f"WHERE p.state IN ({placeholders(states)}) AND a.paused = 0"
         )
