@@ -147,7 +147,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        "m011_alerts",  # (SQLite's m011: topic alerts, the queue of new stories, one post per alert and story)
+        "m011_alerts",  # (SQLite's m011: topic alerts, the queue of new stories, posts per alert)
         [
             f"CREATE TABLE alerts (id BIGSERIAL PRIMARY KEY, scope {T} NOT NULL, target {T} NOT NULL, "
             f"topic {T} NOT NULL, topic_key {T} NOT NULL, vector BYTEA, model {T}, created_by {T}, "
@@ -164,7 +164,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "WHEN (NEW.duplicate_of IS NULL) EXECUTE FUNCTION newsbot_queue_alert()",
             f"CREATE TABLE alert_posts (alert_id BIGINT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE, "
             f"story_id {T} NOT NULL, score DOUBLE PRECISION NOT NULL, start INTEGER NOT NULL, "
-            f'"end" INTEGER NOT NULL, state {T} NOT NULL CHECK (state IN (\'pending\', \'claimed\', '
+            f"\"end\" INTEGER NOT NULL, state {T} NOT NULL CHECK (state IN ('pending', 'claimed', "
             "'posted', 'deferred', 'delivered', 'failed')), matched_at DOUBLE PRECISION NOT NULL, "
             "claimed_at DOUBLE PRECISION, posted_at DOUBLE PRECISION, PRIMARY KEY (alert_id, story_id))",
             "CREATE INDEX idx_alert_posts_state ON alert_posts(state, alert_id)",
