@@ -172,12 +172,13 @@ class Schedule:
     topic: str | None
     added_by: str | None
     created_at: float
+    paused: bool = False  # the bot left its server: no runs until it is back
 
     @classmethod
     def from_row(cls, row: dict) -> Schedule:
         return cls(
             row["id"], row["scope"], row["channel_id"], parse_when(row["schedule"]), row["topic"],
-            row["added_by"], row["created_at"],
+            row["added_by"], row["created_at"], bool(row.get("paused")),
         )  # fmt: skip
 
     def next_run(self, now: float) -> float:
@@ -243,7 +244,25 @@ def remove_schedule(engine: Engine, schedule_id: int, *, scope: str) -> Schedule
 
 def digest_channels(engine: Engine) -> set[int]:
     """The channels a schedule posts to: their alerts' stories past the hourly cap wait for the digest."""
-    return {s.channel_id for s in schedules(engine)}
+    return {s.channel_id for s in schedules(engine) if not s.paused}
+
+
+def pause_scope(engine: Engine, scope: str) -> int:
+    """The bot left the scope's server: its schedules make no runs until `resume_scope`. How many."""
+    return engine.store.digests.set_paused(_scope(scope), True)
+
+
+def resume_scope(engine: Engine, scope: str) -> int:
+    """The bot is back in the scope's server: its schedules run again (a due time missed while away is
+    made once, as after the bot was down). How many."""
+    return engine.store.digests.set_paused(_scope(scope), False)
+
+
+def _scope(scope: str) -> str:
+    try:
+        return parse_scope(scope)
+    except ValueError as error:
+        raise DigestError(f"bad scope: {error}") from None
 
 
 def remove_channel(engine: Engine, channel_id: int) -> int:
@@ -292,6 +311,8 @@ def due_schedules(engine: Engine, now: float) -> list[tuple[Schedule, float]]:
     """The schedules whose latest due time (at or before `now`, after they were made) has no run."""
     found = []
     for schedule in schedules(engine):
+        if schedule.paused:
+            continue
         due = latest_due(schedule.when, now)
         if due > schedule.created_at and not engine.store.digests.has_run(schedule.id, due):
             found.append((schedule, due))
