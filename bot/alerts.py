@@ -4,9 +4,11 @@ embed per story to a channel, or by DM to a member who follows the topic.
 
 Rendering is pure (`alert_messages`): the story's title (linked), the one or two sentences that match the
 topic quoted verbatim, its outlets and date; stories deferred past the hourly cap come as one compact
-"N more stories on <topic>" message. A post is marked sent only once Discord accepted every message of it
-(index.live.alerts.mark_sent); each message carries a nonce naming the (alert, story), so a post offered
-again after a crash that followed Discord's acceptance is answered with the message already made.
+"N more stories on <topic>" message, or, in a channel with a digest schedule, in its next digest (passed
+as `digest_channels`, bot/digests.py lists them). A post is marked sent only once Discord accepted every
+message of it (index.live.alerts.mark_sent); each message carries a nonce naming the (alert, story), so a
+post offered again after a crash that followed Discord's acceptance is answered with the message already
+made.
 
 Nothing is retried in a loop: missing permissions are seen in the cache before any request and noted once
 on the channel's alerts; a deleted channel or a member's closed DMs pause their alerts (noted, until
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from index.live import alerts
+from index.live.digests import digest_channels
 
 from .live import missing_permissions, permission_names
 from .render import CONTENT_LIMIT, Outgoing, build_embeds, link, pack_messages, split_text, when
@@ -126,7 +129,10 @@ class AlertPoster:
         async with self._lock:
             engine = self.bot.engine
             await self.bot.run_admin(alerts.scan, engine, now=self.now())
-            due = await self.bot.run_admin(alerts.deliveries, engine, now=self.now())
+            digested = await self.bot.run_admin(digest_channels, engine)  # their overflow waits for it
+            due = await self.bot.run_admin(
+                alerts.deliveries, engine, now=self.now(), digest_channels=digested
+            )
             sent = 0
             for delivery in due:
                 if await self._deliver(delivery):

@@ -9,7 +9,9 @@ carries a nonce naming the schedule, due time and part (Discord's enforce_nonce)
 A run is never retried in a loop: missing permissions (read from the cache before any request), a
 deleted channel (its schedules are removed) or a refusal from Discord mark the run failed with the
 reason, and the schedule's next run covers its period (it starts from the last delivered run).
-Nothing new posts nothing, or one short line with NEWSBOT_DIGEST_EMPTY=line.
+Nothing new posts nothing, or one short line with NEWSBOT_DIGEST_EMPTY=line. The channel's alert stories
+deferred past the hourly cap are listed after the digest's sources (titles and links), and marked
+delivered with the run.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from index.live import digests as live_digests
-from index.live.digests import Digest, DigestRun
+from index.live.digests import AlertStory, Digest, DigestRun
 
 from .permissions import missing_permissions, permission_names
-from .render import Outgoing, Section, build_embeds, pack_messages, source_entries, summary_body
+from .render import Outgoing, Section, build_embeds, link, pack_messages, source_entries, summary_body
 
 if TYPE_CHECKING:
     from .client import NewsBot
@@ -35,16 +37,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 30.0  # seconds between looks for due runs (a run is at most this late)
+ALERTS_SECTION = "More from this channel's alerts"
 
 
-def digest_messages(made: Digest, period: str, *, title: str) -> list[Outgoing]:
+def digest_messages(
+    made: Digest, period: str, *, title: str, alert_stories: list[AlertStory] | None = None
+) -> list[Outgoing]:
     """The digest as messages within Discord's limits (split, never cut): a header with the period and
-    the counts, then each story's heading and cited points, then the sources."""
-    body = f"*{period}* · {made.tally}\n\n{summary_body(made)}"
-    embeds = build_embeds(
-        title=title, body=body, sections=[Section("Sources", source_entries(made.citations))]
-    )
-    return pack_messages(embeds)
+    the counts, then each story's heading and cited points, then the sources, then the alert stories
+    deferred past the hourly cap (one line each: linked title, outlet)."""
+    body = f"*{period}* · {made.tally}\n\n{summary_body(made)}" if made.points else f"*{period}*"
+    sections = [Section("Sources", source_entries(made.citations))] if made.citations else []
+    if alert_stories:
+        lines = [f"• {link(s.title, s.url)} — {s.source or 'unknown outlet'}" for s in alert_stories]
+        sections.append(Section(ALERTS_SECTION, lines))
+    return pack_messages(build_embeds(title=title, body=body, sections=sections))
 
 
 def run_title(run: DigestRun) -> str:
@@ -100,8 +107,10 @@ class DigestPoster:
             return posted
 
     async def _post(self, run: DigestRun) -> int:
-        if run.digest.points:
-            parts = digest_messages(run.digest, run.period, title=run_title(run))
+        if run.has_content:
+            parts = digest_messages(
+                run.digest, run.period, title=run_title(run), alert_stories=run.alert_stories
+            )
         elif self.bot.settings.digest_empty == "line":
             parts = [Outgoing(content=empty_line(run))]
         else:

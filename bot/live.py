@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from index.live import ChannelPosts, CycleReport, Poller, mark_posted, pending_posts
-from index.live import feeds as live_feeds
-from index.live.channels import departed_scopes, post_failed, resume_scope
+from index.live.channels import departed_scopes, pause_server, post_failed, resume_server
 from index.scopes import guild_scope
 
 from .digests import DigestPoster
@@ -190,19 +189,20 @@ class LiveNews:
     # -- servers joined and left ----------------------------------------------------------------
 
     async def guild_left(self, guild_id: int) -> None:
-        paused = await self.bot.run_admin(live_feeds.pause_scope, self.bot.engine, guild_scope(guild_id))
-        log.info("left server %s: %d of its feeds paused", guild_id, paused)
+        paused = await self.bot.run_admin(pause_server, self.bot.engine, guild_scope(guild_id))
+        log.info("left server %s: paused %s", guild_id, paused)
 
     async def guild_joined(self, guild_id: int) -> None:
-        resumed = await self.bot.run_admin(resume_scope, self.bot.engine, guild_scope(guild_id))
+        resumed = await self.bot.run_admin(resume_server, self.bot.engine, guild_scope(guild_id))
         if resumed:
-            log.info("back in server %s: %d of its feeds resumed", guild_id, resumed)
+            log.info("back in server %s: resumed %s", guild_id, resumed)
 
     async def pause_departed(self) -> list[str]:
-        """On start: pause the feeds of servers the bot was removed from while it was not running."""
+        """On start: pause the feeds, alerts and digests of servers the bot was removed from while it was
+        not running."""
         guild_ids = [g.id for g in self.bot.guilds]
         scopes = await asyncio.to_thread(departed_scopes, self.bot.engine, guild_ids)
         for scope in scopes:
-            await self.bot.run_admin(live_feeds.pause_scope, self.bot.engine, scope)
-            log.info("no longer in %s: its feeds are paused", scope)
+            paused = await self.bot.run_admin(pause_server, self.bot.engine, scope)
+            log.info("no longer in %s: paused %s", scope, paused)
         return scopes

@@ -39,6 +39,7 @@ MAX_AGE = 3 * 86400  # a story published longer ago than this is not news to ale
 SCAN_BATCH = 200
 HOUR = 3600.0
 TEST_SINCE = "7d"  # what `alerts test` and `/alert test` look back over
+LEFT_SERVER = "the bot left this server: paused until it is back"
 _DURATION = re.compile(r"([0-9]{1,6})\s*([dh])")
 
 
@@ -174,6 +175,27 @@ def delivery_failed(engine: Engine, target: str, reason: str, *, stop: bool = Fa
     """Note on the target's alerts why delivering failed; `stop` pauses them (a member's closed DMs,
     a deleted channel) until resumed. How many alerts."""
     return engine.store.alerts.set_error(target, reason, pause=stop)
+
+
+def pause_scope(engine: Engine, scope: str) -> int:
+    """The bot left the scope's server: its alerts stop (no matching, no posts) until `resume_scope`.
+    How many were paused."""
+    _scope(scope)
+    return engine.store.alerts.pause_scope(scope, LEFT_SERVER)
+
+
+def resume_scope(engine: Engine, scope: str) -> int:
+    """The bot is back in the scope's server: the alerts `pause_scope` paused run again (those paused for
+    another reason, a member's closed DMs, a deleted channel, stay paused). How many."""
+    _scope(scope)
+    return engine.store.alerts.resume_scope(scope, LEFT_SERVER)
+
+
+def _scope(scope: str) -> str:
+    try:
+        return parse_scope(scope)
+    except ValueError as error:
+        raise AlertError(f"bad scope: {error}") from None
 
 
 def _alert(row: dict) -> Alert:

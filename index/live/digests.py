@@ -13,6 +13,11 @@ several, and a run is never made twice (a crash between claim and post loses tha
 period starts from the last posted run, so its stories are not lost). A run's period is since the
 previous posted run (or one day or week before the first), and a story a schedule already posted is not
 posted by it again.
+
+Topic alerts of a channel with a schedule (`digest_channels`) defer their stories past the hourly cap to
+its digest: a run lists them (`DigestRun.alert_stories`, titles and links) and `finish_run` marks them
+delivered (index.live.alerts.mark_delivered) only once the run was delivered, so a failed run leaves them
+for the next.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ..answers.summarize import PERIOD_ARTICLES, _story_points, topic_evidence
 from ..engine import Engine
 from ..models import Article, Summary
 from ..scopes import parse_scope
+from . import alerts
 from .digest_times import When, WhenError, latest_due, local_text, next_due, parse_when
 
 log = logging.getLogger(__name__)
@@ -166,12 +172,13 @@ class Schedule:
     topic: str | None
     added_by: str | None
     created_at: float
+    paused: bool = False  # the bot left its server: no runs until it is back
 
     @classmethod
     def from_row(cls, row: dict) -> Schedule:
         return cls(
             row["id"], row["scope"], row["channel_id"], parse_when(row["schedule"]), row["topic"],
-            row["added_by"], row["created_at"],
+            row["added_by"], row["created_at"], bool(row.get("paused")),
         )  # fmt: skip
 
     def next_run(self, now: float) -> float:
@@ -235,6 +242,29 @@ def remove_schedule(engine: Engine, schedule_id: int, *, scope: str) -> Schedule
     return Schedule.from_row(row)
 
 
+def digest_channels(engine: Engine) -> set[int]:
+    """The channels a schedule posts to: their alerts' stories past the hourly cap wait for the digest."""
+    return {s.channel_id for s in schedules(engine) if not s.paused}
+
+
+def pause_scope(engine: Engine, scope: str) -> int:
+    """The bot left the scope's server: its schedules make no runs until `resume_scope`. How many."""
+    return engine.store.digests.set_paused(_scope(scope), True)
+
+
+def resume_scope(engine: Engine, scope: str) -> int:
+    """The bot is back in the scope's server: its schedules run again (a due time missed while away is
+    made once, as after the bot was down). How many."""
+    return engine.store.digests.set_paused(_scope(scope), False)
+
+
+def _scope(scope: str) -> str:
+    try:
+        return parse_scope(scope)
+    except ValueError as error:
+        raise DigestError(f"bad scope: {error}") from None
+
+
 def remove_channel(engine: Engine, channel_id: int) -> int:
     """Drop the schedules of a deleted channel; how many there were."""
     return engine.store.digests.remove_channel(channel_id)
@@ -243,15 +273,33 @@ def remove_channel(engine: Engine, channel_id: int) -> int:
 # -- runs ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AlertStory:
+    """A story the channel's alerts matched past their hourly cap, listed by its digest."""
+
+    story_id: str
+    title: str
+    url: str | None
+    source: str | None
+
+
 @dataclass
 class DigestRun:
-    """A claimed run: post `digest` to the schedule's channel, then call `finish_run`."""
+    """A claimed run: post `digest` (and `alert_stories`) to the schedule's channel, then `finish_run`.
+    `deferred_ids` are every deferred alert story it delivers (`alert_stories` leaves out the digest's
+    own stories)."""
 
     schedule: Schedule
     due: float
     since: float
     digest: Digest
     story_ids: list[str] = field(default_factory=list)
+    alert_stories: list[AlertStory] = field(default_factory=list)
+    deferred_ids: list[str] = field(default_factory=list)
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.digest.points or self.alert_stories)
 
     @property
     def period(self) -> str:
@@ -263,6 +311,8 @@ def due_schedules(engine: Engine, now: float) -> list[tuple[Schedule, float]]:
     """The schedules whose latest due time (at or before `now`, after they were made) has no run."""
     found = []
     for schedule in schedules(engine):
+        if schedule.paused:
+            continue
         due = latest_due(schedule.when, now)
         if due > schedule.created_at and not engine.store.digests.has_run(schedule.id, due):
             found.append((schedule, due))
@@ -273,7 +323,7 @@ def claim_due(engine: Engine, *, now: float | None = None) -> list[DigestRun]:
     """Claim every due run this process is first to and build its digest (a run whose digest fails is
     recorded as failed, never retried)."""
     now = time.time() if now is None else now
-    runs = []
+    runs: list[DigestRun] = []
     for schedule, due in due_schedules(engine, now):
         previous = engine.store.digests.last_finished(schedule.id, due)
         since = previous["due"] if previous else (_local(due, schedule) - schedule.when.period).timestamp()
@@ -289,8 +339,22 @@ def claim_due(engine: Engine, *, now: float | None = None) -> list[DigestRun]:
             log.exception("digest #%s due %s could not be made", schedule.id, due)
             engine.store.digests.finish(schedule.id, due, "failed", now, reason=f"could not be made: {error}")
             continue
-        runs.append(DigestRun(schedule, due, since, made, list(made.story_ids)))
+        run = DigestRun(schedule, due, since, made, list(made.story_ids))
+        if all(r.schedule.channel_id != schedule.channel_id for r in runs):  # one run of a channel lists them
+            _add_deferred(engine, run)
+        runs.append(run)
     return runs
+
+
+def _add_deferred(engine: Engine, run: DigestRun) -> None:
+    """The channel's alert stories deferred past the hourly cap; those the digest shows are not listed
+    twice (but delivered with it all the same)."""
+    run.deferred_ids = alerts.deferred_for(engine, run.schedule.channel_id)
+    shown = set(run.story_ids)
+    for story_id in run.deferred_ids:
+        article = engine.store.article(story_id)
+        if article is not None and story_id not in shown:
+            run.alert_stories.append(AlertStory(story_id, article.title, article.url, article.source))
 
 
 def finish_run(
@@ -300,10 +364,11 @@ def finish_run(
     nothing posted) or "failed" (with the reason)."""
     if status not in ("delivered", "empty", "failed"):
         raise ValueError(f"not a run outcome: {status!r}")
+    now = time.time() if now is None else now
     stories = run.story_ids if status == "delivered" else []
-    engine.store.digests.finish(
-        run.schedule.id, run.due, status, time.time() if now is None else now, stories=stories, reason=reason
-    )
+    engine.store.digests.finish(run.schedule.id, run.due, status, now, stories=stories, reason=reason)
+    if status == "delivered" and run.deferred_ids:
+        alerts.mark_delivered(engine, run.schedule.channel_id, run.deferred_ids, now=now)
 
 
 def runs(engine: Engine, schedule_id: int) -> list[dict]:

@@ -86,6 +86,22 @@ class AlertRows:
                 [int(paused), last_error, alert_id],
             )
 
+    def pause_scope(self, scope: str, reason: str) -> int:
+        """Pause the scope's running alerts, `reason` as their last error. How many."""
+        with self.store.write():
+            return self.store.db.execute(
+                "UPDATE alerts SET paused = 1, last_error = ? WHERE scope = ? AND paused = 0", [reason, scope]
+            ).rowcount
+
+    def resume_scope(self, scope: str, reason: str) -> int:
+        """Resume the scope's alerts paused for `reason` (others stay paused for theirs). How many."""
+        with self.store.write():
+            return self.store.db.execute(
+                "UPDATE alerts SET paused = 0, last_error = NULL WHERE scope = ? AND paused = 1 "
+                "AND last_error = ?",
+                [scope, reason],
+            ).rowcount
+
     def set_error(self, target: str, reason: str, *, pause: bool) -> int:
         """Note on every alert of `target` why delivering failed; `pause` stops them. How many."""
         with self.store.write():

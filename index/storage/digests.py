@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .store import Store
 
-SCHEDULE_COLUMNS = ("id", "scope", "channel_id", "schedule", "topic", "added_by", "created_at")
+SCHEDULE_COLUMNS = ("id", "scope", "channel_id", "schedule", "topic", "added_by", "created_at", "paused")
 RUN_COLUMNS = ("schedule_id", "due", "since", "status", "stories", "reason", "claimed_at", "finished_at")
 FINISHED = ("delivered", "empty")  # runs the next one's period starts from
 
@@ -33,7 +33,7 @@ class DigestRows:
 
     def add(self, row: dict, *, limit: int) -> int | None:
         """Insert a schedule unless its scope already has `limit` (then None), in one transaction."""
-        columns = [c for c in SCHEDULE_COLUMNS if c != "id"]
+        columns = [c for c in SCHEDULE_COLUMNS if c not in ("id", "paused")]
         sql = (
             f"INSERT INTO digest_schedules ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
@@ -63,6 +63,14 @@ class DigestRows:
                 "DELETE FROM digest_schedules WHERE id = ? AND scope = ?", [schedule_id, scope]
             )
             return cursor.rowcount > 0
+
+    def set_paused(self, scope: str, paused: bool) -> int:
+        """Pause (or resume) the scope's schedules; how many changed."""
+        with self.store.write():
+            return self.store.db.execute(
+                "UPDATE digest_schedules SET paused = ? WHERE scope = ? AND paused = ?",
+                [int(paused), scope, int(not paused)],
+            ).rowcount
 
     def remove_channel(self, channel_id: int) -> int:
         """Drop the schedules posting to a channel that no longer exists."""
