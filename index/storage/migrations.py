@@ -263,7 +263,7 @@ def m012_digests(db: Database) -> None:
 
 
 @migrations()
-def m013_digest_paused(db: Database) -> None:
+def m014_digest_paused(db: Database) -> None:
     """A digest schedule of a server the bot left is paused (`paused` = 1): it makes no runs until the
     bot is back in that server (index/live/digests.py pause_scope, resume_scope)."""
     db.execute("ALTER TABLE digest_schedules ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")

@@ -184,6 +184,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "PRIMARY KEY (schedule_id, due))",
         ],
     ),
+    (
+        "m014_digest_paused",  # (SQLite's m014: a server's schedules paused while the bot is away)
+        ["ALTER TABLE digest_schedules ADD COLUMN paused INTEGER NOT NULL DEFAULT 0"],
+    ),
 ]
 
 TABLE = "_newsbot_migrations"
