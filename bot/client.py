@@ -112,7 +112,7 @@ class NewsBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_view(AnswerView())
         await self.sync_commands(force=self.settings.sync_commands)
-        self.live.start()
+        await self.live.start()
         # Load the model and the indexes now, in a thread, rather than on the first question.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)

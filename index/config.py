@@ -70,6 +70,23 @@ class Settings(BaseSettings):
         description="Seconds a write waits for another process's write to news.db (the bot, an ingest "
         "and a reindex may share one data folder) before failing with 'database is locked'.",
     )
+    lease_seconds: float = Field(
+        30.0,
+        ge=3,
+        description="Once-only work (polling feeds, posting stories) is leased to one process for this "
+        "long, renewed every third of it; another process takes it over once it expired (a holder killed "
+        "with kill -9 is replaced within about 1.3 times this; docs/deploy.md).",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve Prometheus metrics (/metrics) and a health check (/healthz) on this port; "
+        "off when unset.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the metrics endpoint listens on (loopback only by default)."
+    )
     llm_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "

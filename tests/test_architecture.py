@@ -19,7 +19,7 @@ LAYERS = [
     ("bot",),
     ("index.answers",),
     ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
-    ("index.engine", "index.ingest"),
+    ("index.engine", "index.ingest", "index.coordination"),  # coordination: the work leases
     ("index.config",),
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion
     ("index.embedding",),  # the model and the passages it embeds

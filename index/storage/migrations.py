@@ -201,3 +201,14 @@ def m010_feeds(db: Database) -> None:
         "CREATE TABLE story_posts (scope TEXT NOT NULL, story_id TEXT NOT NULL, channel_id INTEGER, "
         "posted_at TEXT NOT NULL, PRIMARY KEY (scope, story_id))"
     )
+
+
+@migrations()
+def m013_leases(db: Database) -> None:
+    """Once-only work (polling feeds, posting stories) is done by the process holding its lease
+    (index/coordination.py): one row per kind of work, naming its holder until `expires_at` (seconds
+    since the epoch). A holder renews it well before then; another process takes it once it expired."""
+    db.execute(
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL, "
+        "acquired_at REAL NOT NULL)"
+    )

@@ -496,3 +496,35 @@ async def test_a_crash_after_discord_accepted_a_post_does_not_post_it_twice(
     assert first["nonce"] == second["nonce"] and first["enforce_nonce"]
     [posted] = fake.store.history(w.news_desk_id, limit=10)  # one message in the channel
     assert posted["embeds"][0]["title"] == story(12).title
+
+
+async def test_a_bot_polls_and_posts_only_while_it_holds_the_leases(fake, live_engine, clock, site):
+    """Another process (a `newsbot watch`, another bot) holds both leases: this bot neither polls nor
+    posts; once they are released it takes them at its next try, polls and posts, and releases them
+    when it closes."""
+    from index.coordination import POLL, POST, SqliteLease
+
+    w = fake.world
+    poller = Poller(live_engine, now=clock)
+    live_feeds.add(
+        live_engine, site.url, scope=guild_scope(w.guild_id), channel_id=w.news_desk_id, poller=poller
+    )
+    site.entries.append(story(9))
+    clock.advance(schedule.DEFAULT_INTERVAL * 1.11)  # due
+    db = live_engine.settings.db_path
+    rivals = [SqliteLease(db, name, holder="elsewhere:1:x") for name in (POLL, POST)]
+    assert all(rival.acquire() for rival in rivals)
+    served = site.served
+    async with live_bot(fake, live_engine, clock, poll=True) as bot:
+        await asyncio.sleep(2)  # (its poller thread would have checked the due feed by now)
+        assert site.served == served and not bot.live.holds(POLL) and not bot.live.holds(POST)
+        await bot.live.run_cycle()  # an admin's cycle runs (like `newsbot poll --once`), posting waits
+        assert site.served == served + 1 and not posts_to(fake, w.news_desk_id)
+        for rival in rivals:
+            rival.close()
+        for keeper in bot.live.keepers.values():
+            await asyncio.to_thread(keeper.step)  # its next try
+        assert bot.live.holds(POLL) and bot.live.holds(POST)
+        posted = await fake.wait_for_bot_message(w.news_desk_id, timeout=20)
+        assert posted["embeds"][0]["title"] == story(9).title
+    assert SqliteLease(db, POLL).holder() is None  # released on close
