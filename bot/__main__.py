@@ -64,12 +64,13 @@ def _close_on_signals(bot: NewsBot) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-def main(data_dir: Path | None = None) -> int:
+def main(data_dir: Path | None = None, **bot_options: object) -> int:
+    """Run the bot; `bot_options` override the environment's bot settings (`newsbot run --shards`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.WARNING)
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never joins voice
     try:
-        bot_settings = BotSettings()
+        bot_settings = BotSettings(**bot_options)
     except ValidationError as error:
         print(settings_problem(error), file=sys.stderr)
         return 2

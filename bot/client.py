@@ -71,6 +71,7 @@ class NewsBot(commands.AutoShardedBot):
             intents=intents or intents_for(settings),
             allowed_mentions=discord.AllowedMentions.none(),
             shard_count=settings.shard_count,
+            shard_ids=settings.shards,  # (None: every shard, in this process)
             max_messages=200,
         )
         self.engine = engine

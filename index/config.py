@@ -135,6 +135,9 @@ def settings_problem(error: ValidationError) -> str:
     """One line per bad setting, named as it is set in the environment or .env."""
     lines = ["newsbot: a setting cannot be used:"]
     for problem in error.errors():
-        name = "NEWSBOT_" + str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
-        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            lines.append(f"  NEWSBOT_{str(problem['loc'][0]).upper()}: {message}")
+        else:  # a rule between settings: its message names them
+            lines.append(f"  {message}")
     return "\n".join(lines)
