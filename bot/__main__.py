@@ -88,15 +88,26 @@ def main(data_dir: Path | None = None, **bot_options: object) -> int:
     except StoreUnusable as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(run_bot(settings, bot_settings, engine))
-    except discord.LoginFailure:
-        print("newsbot: Discord refused the token: check DISCORD_TOKEN (Bot → Reset Token).", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.close()
+    with contextlib.ExitStack() as closing:
+        closing.callback(engine.close)
+        try:
+            closing.enter_context(engine.metrics_endpoint())
+        except OSError as error:
+            print(
+                f"newsbot: cannot serve metrics on {settings.metrics_address} ({error.strerror})",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            asyncio.run(run_bot(settings, bot_settings, engine))
+        except discord.LoginFailure:
+            print(
+                "newsbot: Discord refused the token: check DISCORD_TOKEN (Bot → Reset Token).",
+                file=sys.stderr,
+            )
+            return 1
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

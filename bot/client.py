@@ -82,6 +82,7 @@ class NewsBot(commands.AutoShardedBot):
             rate=settings.question_rate,
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
+            on_refused=engine.metrics.refused,
         )
         # Votes are cheap writes with a bucket of their own: voting never costs a member a question.
         self.vote_limiter = QuestionLimiter(

@@ -77,15 +77,21 @@ def answer_question(
     from index.answers import answer
 
     started = time.perf_counter()
-    result = answer(
-        engine,
-        question,
-        since=since,
-        sources=list(sources) if sources else None,
-        history=_history(history),
-        viewer=viewer,
-    )
-    latency_ms = (time.perf_counter() - started) * 1000
+    try:
+        result = answer(
+            engine,
+            question,
+            since=since,
+            sources=list(sources) if sources else None,
+            history=_history(history),
+            viewer=viewer,
+        )
+    except Exception:
+        engine.metrics.failed("answer")
+        raise
+    seconds = time.perf_counter() - started
+    engine.metrics.answered(abstained=result.abstained, seconds=seconds)
+    latency_ms = seconds * 1000
     engine.feedback.record_question(
         question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )

@@ -36,11 +36,13 @@ class QuestionLimiter:
         window: float,
         max_concurrent: int,
         clock: Callable[[], float] = time.monotonic,
+        on_refused: Callable[[], None] | None = None,
     ):
         self.rate = rate
         self.window = window
         self.max_concurrent = max_concurrent
         self.clock = clock
+        self.on_refused = on_refused  # (the engine's metrics count refusals)
         self.active = 0
         self._asked: defaultdict[int, deque[float]] = defaultdict(deque)
         self._durations: deque[float] = deque(maxlen=20)
@@ -53,6 +55,14 @@ class QuestionLimiter:
 
     def check(self, user_id: int) -> None:
         """Raise `Busy` if this member must wait or every slot is taken."""
+        try:
+            self._check(user_id)
+        except Busy:
+            if self.on_refused is not None:
+                self.on_refused()
+            raise
+
+    def _check(self, user_id: int) -> None:
         now = self.clock()
         asked = self._recent(user_id, now)
         if len(asked) >= self.rate:

@@ -90,6 +90,7 @@ class LiveNews:
         for name in names:  # (each takes its lease at once if free: a database round trip, off the loop)
             keeper = LeaseKeeper(work_lease(self.bot.engine.settings, name), on_change=self._lease_changed)
             self.keepers[name] = await asyncio.to_thread(keeper.start)
+            self.bot.engine.metrics.track_lease(keeper)
         if self.bot.settings.poll:
             self._thread = threading.Thread(
                 target=self._poll, args=(loop,), name="newsbot-poller", daemon=True
@@ -125,6 +126,7 @@ class LiveNews:
         if self._thread is not None:  # a feed being checked finishes; no other starts
             await asyncio.to_thread(self._thread.join)
         for keeper in self.keepers.values():  # released: another process takes over at its next try
+            self.bot.engine.metrics.untrack_lease(keeper)
             await asyncio.to_thread(keeper.close)
         self.keepers.clear()
 
@@ -145,6 +147,7 @@ class LiveNews:
                 await self.post_pending()
             except Exception:  # a bad round (say, the database is locked) is retried, never ends posting
                 log.exception("posting new stories failed")
+                self.bot.engine.metrics.failed("post")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._posts_due.wait(), POST_EVERY)
             self._posts_due.clear()
@@ -186,6 +189,7 @@ class LiveNews:
                 return sent
             except discord.HTTPException:
                 log.warning("could not post to channel %s; trying again later", channel_id, exc_info=True)
+                self.bot.engine.metrics.failed("post")
                 return sent
             sent += 1
             if part.story_ids:

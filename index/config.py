@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         return [entry.strip() for entry in self.fetch_allow.split(",") if entry.strip()]
 
     @property
+    def metrics_address(self) -> str:
+        """Where metrics are served, as an error message names it."""
+        return f"{self.metrics_host}:{self.metrics_port} (NEWSBOT_METRICS_HOST, NEWSBOT_METRICS_PORT)"
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "news.db"
 

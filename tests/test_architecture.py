@@ -20,7 +20,7 @@ LAYERS = [
     ("index.answers",),
     ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
     ("index.engine", "index.ingest", "index.coordination"),  # coordination: the work leases
-    ("index.config",),
+    ("index.config", "index.metrics"),  # metrics: counters the engine and the bot add to
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion
     ("index.embedding",),  # the model and the passages it embeds
     ("index.storage",),  # SQLite, the source of truth

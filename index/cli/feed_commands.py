@@ -5,6 +5,7 @@ exits with status 2 and a message naming it, having changed nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from typing import Annotated
@@ -149,10 +150,17 @@ def watch(data_dir: DataDir = None) -> None:
 
     previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with open_engine(data_dir) as engine:
+        with open_engine(data_dir) as engine, contextlib.ExitStack() as serving:
+            try:
+                address = serving.enter_context(engine.metrics_endpoint())
+            except OSError as error:
+                metrics_at = engine.settings.metrics_address
+                raise _fail(f"cannot serve metrics on {metrics_at} ({error.strerror})") from None
             poller = Poller(engine)
             count = len(live_feeds.list_feeds(engine))
             typer.echo(f"watching {count} feeds (Ctrl-C stops)")
+            if address:
+                typer.echo(f"metrics on http://{address[0]}:{address[1]}/metrics")
 
             def checked(feed: Feed, result: CycleReport) -> None:
                 what = (
@@ -162,6 +170,7 @@ def watch(data_dir: DataDir = None) -> None:
                 typer.echo(printable(f"feed {feed.id} {feed.title or feed.url}: {what}"))
 
             with LeaseKeeper(work_lease(engine.settings, POLL), on_change=_announce) as keeper:
+                engine.metrics.track_lease(keeper)
                 poller.run_forever(
                     stop, progress=checked, on_cycle=lambda r: typer.echo(_summary(r)), may_run=keeper.held
                 )

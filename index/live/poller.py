@@ -169,6 +169,7 @@ class Poller:
                     on_cycle(report)
             except Exception:  # a bad cycle (say, the disk is full) is retried, never ends the poller
                 log.exception("poll cycle failed")
+                self.engine.metrics.failed("poll")
             stop.wait(self.seconds_to_next())
 
     def seconds_to_next(self) -> float:
@@ -284,6 +285,7 @@ class Poller:
         failures = feed.failures + 1
         wait = schedule.retry_after_seconds(retry_after, started)
         log.warning("feed %s (%s): %s (failure %d)", feed.id, feed.url, reason, failures)
+        self.engine.metrics.failed("feed")
         self.engine.store.feeds.update(
             feed.id,
             {

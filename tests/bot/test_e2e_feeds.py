@@ -528,3 +528,38 @@ async def test_a_bot_polls_and_posts_only_while_it_holds_the_leases(fake, live_e
         posted = await fake.wait_for_bot_message(w.news_desk_id, timeout=20)
         assert posted["embeds"][0]["title"] == story(9).title
     assert SqliteLease(db, POLL).holder() is None  # released on close
+
+
+async def test_metrics_scraped_over_http_after_a_question_and_a_poll(fake, live_engine, clock, site):
+    """The bot's process, scraped on 127.0.0.1 as Prometheus would: the question answered through
+    Discord, its latency, the poll's ingest counts and feed lag, and this process holding the leases."""
+    import httpx
+
+    from index.metrics import serve
+    from tests.test_metrics import samples
+
+    w = fake.world
+    poller = Poller(live_engine, now=clock)
+    live_feeds.add(
+        live_engine, site.url, scope=guild_scope(w.guild_id), channel_id=w.news_desk_id, poller=poller
+    )
+    site.entries.append(story(11))
+    clock.advance(schedule.DEFAULT_INTERVAL * 1.11)
+    async with live_bot(fake, live_engine, clock) as bot:
+        report = await bot.live.run_cycle()
+        lead = story(11).body.split(". ")[0] + "."
+        await command(fake, "ask", {"question": lead}, user_id=w.member_id, channel_id=w.general_id)
+        with serve(live_engine.metrics, "127.0.0.1", 0, live_engine._health) as (host, port):
+            async with httpx.AsyncClient(trust_env=False) as client:
+                reply = await client.get(f"http://{host}:{port}/metrics", timeout=10)
+                health = await client.get(f"http://{host}:{port}/healthz", timeout=10)
+        me = bot.live.keepers["post"].lease.holder_id
+    got = samples(reply.text)
+    assert report.new_articles == 1 and health.status_code == 200
+    assert got[("newsbot_questions_total", (("outcome", "answered"),))] == 1
+    assert got[("newsbot_answer_seconds_count", ())] == 1
+    assert got[("newsbot_ingest_articles_total", (("result", "added"),))] >= 4  # the backlog, then story 11
+    [feed] = live_feeds.list(live_engine)
+    assert ("newsbot_poll_lag_seconds", (("feed", str(feed.id)), ("url", site.url))) in got
+    assert got[("newsbot_lease_held", (("lease", "post"), ("process", me)))] == 1
+    assert got[("newsbot_lease_holder", (("holder", me), ("lease", "post")))] == 1
