@@ -25,7 +25,7 @@ from index.scopes import OPERATOR, guild_scope
 from . import engine_calls
 from .choices import CachedBy
 from .errors import NotAdmin, NotOperator
-from .limits import QuestionLimiter
+from .limits import QuestionLimiter, Turns
 from .live import LiveNews
 from .settings import BotSettings
 from .views import AnswerMemory, AnswerView, VoteOrder
@@ -83,12 +83,14 @@ class NewsBot(commands.AutoShardedBot):
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
             on_refused=engine.metrics.refused,
+            turns=self._shared_turns("questions"),
         )
         # Votes are cheap writes with a bucket of their own: voting never costs a member a question.
         self.vote_limiter = QuestionLimiter(
             rate=settings.vote_rate,
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
+            turns=self._shared_turns("votes"),
         )
         self.answers = AnswerMemory(engine)
         self.votes = VoteOrder()
@@ -103,6 +105,12 @@ class NewsBot(commands.AutoShardedBot):
         self.removable = CachedBy(lambda scope: engine_calls.removable_titles(engine, scope))
         # Feeds polled in a thread of their own (their clock is the tests' to move), stories posted.
         self.live = LiveNews(self, now=clock)
+
+    def _shared_turns(self, bucket: str) -> Turns | None:
+        """Members' turns counted in the store, with every process sharing it (NEWSBOT_SHARED_LIMITS)."""
+        if not self.settings.shared_limits:
+            return None
+        return functools.partial(engine_calls.member_turn, self.engine, bucket)
 
     def invalidate_choices(self) -> None:
         """After a write: titles, outlets and removable articles are read again (any thread may call)."""

@@ -73,6 +73,11 @@ class BotSettings(BaseSettings):
     max_concurrent_questions: int = Field(
         4, ge=1, description="Questions answered at once; more are told to retry shortly."
     )
+    shared_limits: bool = Field(
+        False,
+        description="Keep the per-member limits in the store, so several bot processes sharing it "
+        "(NEWSBOT_SHARDS) count each member's questions together; one write per question.",
+    )
     history_turns: int = Field(
         6, ge=0, description="Earlier turns of a reply chain or thread used as context."
     )
