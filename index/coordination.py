@@ -204,8 +204,8 @@ class PgLease(Lease):
 
     def acquire(self) -> bool:
         at = self.now()
-        if self.held() and self.renew():  # session locks stack: never take it twice
-            return True
+        if self._holds():  # session locks stack: never take it twice (one unlock must free it)
+            return self._confirm(True, at)
         return self._confirm(bool(self._query("SELECT pg_try_advisory_lock(%s)", (self.key,))), at)
 
     def renew(self) -> bool:
