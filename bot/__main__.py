@@ -64,12 +64,13 @@ def _close_on_signals(bot: NewsBot) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
 
 
-def main(data_dir: Path | None = None) -> int:
+def main(data_dir: Path | None = None, **bot_options: object) -> int:
+    """Run the bot; `bot_options` override the environment's bot settings (`newsbot run --shards`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.WARNING)
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never joins voice
     try:
-        bot_settings = BotSettings()
+        bot_settings = BotSettings(**bot_options)
     except ValidationError as error:
         print(settings_problem(error), file=sys.stderr)
         return 2
@@ -87,15 +88,26 @@ def main(data_dir: Path | None = None) -> int:
     except StoreUnusable as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(run_bot(settings, bot_settings, engine))
-    except discord.LoginFailure:
-        print("newsbot: Discord refused the token: check DISCORD_TOKEN (Bot → Reset Token).", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.close()
+    with contextlib.ExitStack() as closing:
+        closing.callback(engine.close)
+        try:
+            closing.enter_context(engine.metrics_endpoint())
+        except OSError as error:
+            print(
+                f"newsbot: cannot serve metrics on {settings.metrics_address} ({error.strerror})",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            asyncio.run(run_bot(settings, bot_settings, engine))
+        except discord.LoginFailure:
+            print(
+                "newsbot: Discord refused the token: check DISCORD_TOKEN (Bot → Reset Token).",
+                file=sys.stderr,
+            )
+            return 1
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

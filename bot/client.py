@@ -26,7 +26,7 @@ from . import engine_calls
 from .alerts import AlertPoster
 from .choices import CachedBy
 from .errors import NotAdmin, NotOperator
-from .limits import QuestionLimiter
+from .limits import QuestionLimiter, Turns
 from .live import LiveNews
 from .settings import BotSettings
 from .views import AnswerMemory, AnswerView, VoteOrder
@@ -74,6 +74,7 @@ class NewsBot(commands.AutoShardedBot):
             intents=intents or intents_for(settings),
             allowed_mentions=discord.AllowedMentions.none(),
             shard_count=settings.shard_count,
+            shard_ids=settings.shards,  # (None: every shard, in this process)
             max_messages=200,
         )
         self.engine = engine
@@ -84,12 +85,15 @@ class NewsBot(commands.AutoShardedBot):
             rate=settings.question_rate,
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
+            on_refused=engine.metrics.refused,
+            turns=self._shared_turns("questions"),
         )
         # Votes are cheap writes with a bucket of their own: voting never costs a member a question.
         self.vote_limiter = QuestionLimiter(
             rate=settings.vote_rate,
             window=settings.question_window,
             max_concurrent=settings.max_concurrent_questions,
+            turns=self._shared_turns("votes"),
         )
         self.answers = AnswerMemory(engine)
         self.votes = VoteOrder()
@@ -106,6 +110,12 @@ class NewsBot(commands.AutoShardedBot):
         self.live = LiveNews(self, now=clock)
         self.alerts = AlertPoster(self, now=clock)  # topic alerts: started and closed with the live news
 
+    def _shared_turns(self, bucket: str) -> Turns | None:
+        """Members' turns counted in the store, with every process sharing it (NEWSBOT_SHARED_LIMITS)."""
+        if not self.settings.shared_limits:
+            return None
+        return functools.partial(engine_calls.member_turn, self.engine, bucket)
+
     def invalidate_choices(self) -> None:
         """After a write: titles, outlets and removable articles are read again (any thread may call)."""
         for cache in (self.titles, self.outlet_names, self.removable):
@@ -116,7 +126,7 @@ class NewsBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_view(AnswerView())
         await self.sync_commands(force=self.settings.sync_commands)
-        self.live.start()
+        await self.live.start()
         # Load the model and the indexes now, in a thread, rather than on the first question.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self.engine.warm_up), name="warm-up")
         self._warm_up.add_done_callback(_log_failure)

@@ -18,6 +18,7 @@ from index.engine import Engine
 from index.models import Answer, Article, Hit, Summary
 from index.scopes import visible_scopes
 from index.storage.feedback import QuestionStats
+from index.storage.member_limits import take_turn
 
 from .errors import UserFacingError
 from .render import IndexInfo
@@ -77,19 +78,30 @@ def answer_question(
     from index.answers import answer
 
     started = time.perf_counter()
-    result = answer(
-        engine,
-        question,
-        since=since,
-        sources=list(sources) if sources else None,
-        history=_history(history),
-        viewer=viewer,
-    )
-    latency_ms = (time.perf_counter() - started) * 1000
+    try:
+        result = answer(
+            engine,
+            question,
+            since=since,
+            sources=list(sources) if sources else None,
+            history=_history(history),
+            viewer=viewer,
+        )
+    except Exception:
+        engine.metrics.failed("answer")
+        raise
+    seconds = time.perf_counter() - started
+    engine.metrics.answered(abstained=result.abstained, seconds=seconds)
+    latency_ms = seconds * 1000
     engine.feedback.record_question(
         question=result.question, abstained=result.abstained, latency_ms=latency_ms
     )
     return result, _as_of(engine, index_info(engine, viewer), question, viewer)
+
+
+def member_turn(engine: Engine, bucket: str, member: int, rate: int, window: float) -> float | None:
+    """Take a turn of `member` in the store's shared limits (None), or the seconds they must wait."""
+    return take_turn(engine.store, bucket, member, now=time.time(), rate=rate, window=window)
 
 
 def _history(turns: Sequence[Turn]) -> tuple[str, ...]:

@@ -11,6 +11,13 @@ came after Discord accepted it but before it was marked is answered with the mes
 A channel the bot cannot post to is never retried in a loop: missing permissions are seen in the cache
 before any request, a deleted channel detaches its feeds, a refusal from Discord waits `BACKOFF` seconds;
 each is written to the feeds' last error once.
+
+Several processes may share one store (a `newsbot watch`, other bots on other shards): polling runs
+only while this process holds the poll lease, posting only while it holds the post lease
+(index/coordination.py), so each happens in one process at a time and another takes over when it
+dies. The post lease's holder posts to every channel, its shards' or not (Discord's REST API takes a
+message for any channel the bot may see): a channel of another shard's server is not in its cache, so
+its permissions are not checked first, and a refusal waits `BACKOFF` like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from index.coordination import POLL, POST, LeaseKeeper, work_lease
 from index.live import ChannelPosts, CycleReport, Poller, mark_posted, pending_posts
 from index.live.channels import departed_scopes, pause_server, post_failed, resume_server
 from index.scopes import guild_scope
@@ -56,11 +64,18 @@ class LiveNews:
         self._refused_until: dict[int, float] = {}  # channel id -> monotonic time to try again
         self._noted: dict[int, str] = {}  # channel id -> the problem last written to its feeds
         self.digests = DigestPoster(bot, now=now)  # scheduled digests (bot/digests.py)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.keepers: dict[str, LeaseKeeper] = {}  # lease name -> its keeper (POLL only when polling)
 
     # -- lifetime -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        loop = asyncio.get_running_loop()
+    async def start(self) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        names = (POLL, POST) if self.bot.settings.poll else (POST,)
+        for name in names:  # (each takes its lease at once if free: a database round trip, off the loop)
+            keeper = LeaseKeeper(work_lease(self.bot.engine.settings, name), on_change=self._lease_changed)
+            self.keepers[name] = await asyncio.to_thread(keeper.start)
+            self.bot.engine.metrics.track_lease(keeper)
         if self.bot.settings.poll:
             self._thread = threading.Thread(
                 target=self._poll, args=(loop,), name="newsbot-poller", daemon=True
@@ -79,7 +94,17 @@ class LiveNews:
             loop.call_soon_threadsafe(self._posts_due.set)
             loop.call_soon_threadsafe(self.bot.alerts.wake)
 
-        self.poller.run_forever(self._stop, on_cycle=cycle_done)
+        self.poller.run_forever(self._stop, on_cycle=cycle_done, may_run=self.keepers[POLL].held)
+
+    def _lease_changed(self, held: bool, holder: str | None) -> None:
+        """(from a keeper's thread) Gaining the post lease: post what waits now, not in a minute."""
+        loop = self._loop
+        if held and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._posts_due.set)
+
+    def holds(self, name: str) -> bool:
+        keeper = self.keepers.get(name)
+        return keeper is not None and keeper.held()
 
     async def close(self) -> None:
         self._stop.set()
@@ -90,6 +115,10 @@ class LiveNews:
                 self._poster.cancel()
         if self._thread is not None:  # a feed being checked finishes; no other starts
             await asyncio.to_thread(self._thread.join)
+        for keeper in self.keepers.values():  # released: another process takes over at its next try
+            self.bot.engine.metrics.untrack_lease(keeper)
+            await asyncio.to_thread(keeper.close)
+        self.keepers.clear()
 
     # -- cycles and posting ---------------------------------------------------------------------
 
@@ -109,12 +138,16 @@ class LiveNews:
                 await self.post_pending()
             except Exception:  # a bad round (say, the database is locked) is retried, never ends posting
                 log.exception("posting new stories failed")
+                self.bot.engine.metrics.failed("post")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._posts_due.wait(), POST_EVERY)
             self._posts_due.clear()
 
     async def post_pending(self) -> int:
-        """Post every channel's new stories; returns how many messages Discord accepted."""
+        """Post every channel's new stories; returns how many messages Discord accepted (none unless
+        this process holds the post lease: another process posts them)."""
+        if not self.holds(POST):
+            return 0
         async with self._posting:
             offers = await asyncio.to_thread(pending_posts, self.bot.engine)
             sent = 0
@@ -147,6 +180,7 @@ class LiveNews:
                 return sent
             except discord.HTTPException:
                 log.warning("could not post to channel %s; trying again later", channel_id, exc_info=True)
+                self.bot.engine.metrics.failed("post")
                 return sent
             sent += 1
             if part.story_ids:

@@ -8,7 +8,10 @@ NEEDED = ("view_channel", "send_messages", "embed_links")
 
 
 def missing_permissions(channel: discord.abc.GuildChannel | discord.Thread) -> list[str]:
-    """What the bot lacks to post embeds in `channel` (from the cache: no request)."""
+    """What the bot lacks to post embeds in `channel` (from the cache: no request; nothing is known of a
+    server another shard serves, whose member the bot is not in this process: Discord decides)."""
+    if channel.guild.me is None:
+        return []
     perms = channel.permissions_for(channel.guild.me)
     needed = list(NEEDED)
     if isinstance(channel, discord.Thread):

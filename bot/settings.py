@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def parse_shards(text: str) -> list[int] | None:
+    """Shard ids from ranges and ids, comma-separated ("0-3", "0-3,6"): sorted, each once; None when
+    empty. ValueError naming the part that is not one."""
+    shards: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        if not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+            raise ValueError(f"'{part}' is not a shard id or a range of them (like 0-3)")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(f"'{part}' is an empty range: write the lower shard first ({high}-{low})")
+        shards.update(range(low, high + 1))
+    return sorted(shards) or None
 
 
 def _split(value: object) -> object:
@@ -56,6 +73,11 @@ class BotSettings(BaseSettings):
     max_concurrent_questions: int = Field(
         4, ge=1, description="Questions answered at once; more are told to retry shortly."
     )
+    shared_limits: bool = Field(
+        False,
+        description="Keep the per-member limits in the store, so several bot processes sharing it "
+        "(NEWSBOT_SHARDS) count each member's questions together; one write per question.",
+    )
     history_turns: int = Field(
         6, ge=0, description="Earlier turns of a reply chain or thread used as context."
     )
@@ -70,11 +92,41 @@ class BotSettings(BaseSettings):
         description="A scheduled digest with nothing new: skip posts nothing, line posts one short line.",
     )
     shard_count: int | None = Field(
-        None, ge=1, description="Shards to run; Discord's recommendation if unset."
+        None,
+        ge=1,
+        description="Shards in all (every process of the bot says the same); Discord's "
+        "recommendation if unset.",
+    )
+    shards: Annotated[list[int] | None, NoDecode] = Field(
+        None,
+        description='The shards this process runs, as ranges and ids ("0-3", "0-3,6"); needs '
+        "NEWSBOT_SHARD_COUNT. Unset: every shard.",
     )
     discord_api_base: str | None = Field(
         None, description="Override of Discord's REST base URL (for tests against a local fake only)."
     )
+
+    @field_validator("shards", mode="before")
+    @classmethod
+    def _shard_ranges(cls, value: object) -> object:
+        return parse_shards(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _shards_within_count(self) -> BotSettings:
+        if self.shards is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError(
+                "NEWSBOT_SHARDS (--shards) needs NEWSBOT_SHARD_COUNT (--shard-count): the shards of every "
+                "process of the bot, in all"
+            )
+        beyond = [shard for shard in self.shards if shard >= self.shard_count]
+        if beyond:
+            raise ValueError(
+                f"NEWSBOT_SHARDS (--shards) names shard {beyond[0]}, but there are {self.shard_count} "
+                f"shards (NEWSBOT_SHARD_COUNT), numbered 0 to {self.shard_count - 1}"
+            )
+        return self
 
     @field_validator("answer_channels", mode="before")
     @classmethod

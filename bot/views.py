@@ -112,7 +112,7 @@ class AnswerView(discord.ui.View):
     @discord.ui.button(label="More sources", style=discord.ButtonStyle.secondary, custom_id=MORE_ID)
     async def more_sources(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         bot = self._bot(interaction)
-        with bot.limiter.slot(interaction.user.id):  # a search, limited like a question
+        async with bot.limiter.slot(interaction.user.id):  # a search, limited like a question
             await interaction.response.defer(ephemeral=True, thinking=True)
             asked = await bot.answers.get(interaction.message.id) if interaction.message else None
             if asked is None:
@@ -145,7 +145,7 @@ class AnswerView(discord.ui.View):
     async def _vote(self, interaction: discord.Interaction, vote: int) -> None:
         bot = self._bot(interaction)
         ticket = bot.votes.ticket()  # in click order: nothing has been awaited yet
-        with bot.vote_limiter.slot(interaction.user.id):  # a SQLite write, limited apart from questions
+        async with bot.vote_limiter.slot(interaction.user.id):  # a SQLite write, limited apart from questions
             await interaction.response.defer(ephemeral=True, thinking=True)  # SQLite may wait on a writer
             await self._record_vote(bot, interaction, ticket, vote)
         await interaction.followup.send(

@@ -83,6 +83,23 @@ class Settings(BaseSettings):
         "several processes and machines (docs/deploy.md); unset keeps it in news.db in the data folder. "
         "The vector and keyword indexes stay in each process's data folder either way.",
     )
+    lease_seconds: float = Field(
+        30.0,
+        ge=3,
+        description="Once-only work (polling feeds, posting stories) is leased to one process for this "
+        "long, renewed every third of it; another process takes it over once it expired (a holder killed "
+        "with kill -9 is replaced within about 1.3 times this; docs/deploy.md).",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve Prometheus metrics (/metrics) and a health check (/healthz) on this port; "
+        "off when unset.",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the metrics endpoint listens on (loopback only by default)."
+    )
     llm_url: str | None = Field(
         None,
         description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1) for generative answers; "
@@ -126,6 +143,11 @@ class Settings(BaseSettings):
         return [entry.strip() for entry in self.fetch_allow.split(",") if entry.strip()]
 
     @property
+    def metrics_address(self) -> str:
+        """Where metrics are served, as an error message names it."""
+        return f"{self.metrics_host}:{self.metrics_port} (NEWSBOT_METRICS_HOST, NEWSBOT_METRICS_PORT)"
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "news.db"
 
@@ -142,6 +164,9 @@ def settings_problem(error: ValidationError) -> str:
     """One line per bad setting, named as it is set in the environment or .env."""
     lines = ["newsbot: a setting cannot be used:"]
     for problem in error.errors():
-        name = "NEWSBOT_" + str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
-        lines.append(f"  {name}: {problem['msg'].removeprefix('Value error, ')}")
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["loc"]:
+            lines.append(f"  NEWSBOT_{str(problem['loc'][0]).upper()}: {message}")
+        else:  # a rule between settings: its message names them
+            lines.append(f"  {message}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@ the bot and tests alike. Built by an entry point and closed by it."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,8 @@ from .config import Settings
 from .embedding.embedder import Embedder, embedding_info, load_embedder
 from .embedding.passages import Passager, embed_text
 from .ingest import ingest_draft
+from .metrics import Metrics
+from .metrics import serve as serve_metrics
 from .models import Article, ArticleDraft, Hit, IngestReport, Skipped, Stored
 from .retrieval import follow, resident
 from .retrieval import vectors as vector_index
@@ -72,6 +75,9 @@ class Engine:
         self._load_lock = threading.Lock()
         self.weights = FusionWeights()
         self._follower: follow.Follower | None = None  # started by `follow_changes`
+        # What operators scrape (NEWSBOT_METRICS_PORT): counters added to by the engine and the bot.
+        self.metrics = Metrics()
+        self.metrics.follow_feeds(self.store.feeds.all)
 
     # -- lifetime -------------------------------------------------------------------------------
 
@@ -186,6 +192,22 @@ class Engine:
             self._follower.stop()
         self.store.close()
 
+    def metrics_endpoint(self) -> contextlib.AbstractContextManager[tuple[str, int] | None]:
+        """Serve this engine's metrics and health on NEWSBOT_METRICS_HOST:NEWSBOT_METRICS_PORT for the
+        block (yielding the address), or nothing when the port is unset. OSError if it is taken."""
+        s = self.settings
+        if s.metrics_port is None:
+            return contextlib.nullcontext(None)
+        return serve_metrics(self.metrics, s.metrics_host, s.metrics_port, self._health)
+
+    def _health(self) -> str | None:
+        """None when the store answers; what went wrong otherwise (for /healthz)."""
+        try:
+            self.store.feeds.next_due()
+        except Exception as error:
+            return f"the store does not answer ({error})"
+        return None
+
     def __enter__(self) -> Engine:
         return self
 
@@ -256,6 +278,7 @@ class Engine:
             impacts = self.store.impacts
             if needs_build(impacts, self.store.passages_after(impacts.max_id if impacts else 0)):
                 self.lexical.build(progress)
+        self.metrics.ingest_report(report.added, report.updated, report.duplicates, len(report.skipped))
         return report
 
     def _ingest_one(self, draft: ArticleDraft, report: IngestReport, claim: tuple[str, str]) -> None:

@@ -20,8 +20,8 @@ LAYERS = [
     ("index.live.digests",),  # scheduled digests: the answers' summaries on the live schedules
     ("index.answers",),
     ("index.live",),  # feeds and the poller: engine code the bot and the CLI both run
-    ("index.engine", "index.ingest"),
-    ("index.config",),
+    ("index.engine", "index.ingest", "index.coordination"),  # coordination: the work leases
+    ("index.config", "index.metrics"),  # metrics: counters the engine and the bot add to
     ("index.retrieval",),  # question parsing, BM25, FAISS, fusion
     ("index.embedding",),  # the model and the passages it embeds
     ("index.storage",),  # SQLite, the source of truth

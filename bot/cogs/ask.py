@@ -87,7 +87,7 @@ class Ask(commands.Cog):
                     HOW_TO_ASK, mention_author=False, allowed_mentions=discord.AllowedMentions.none()
                 )
                 return
-            with self.bot.limiter.slot(message.author.id):
+            async with self.bot.limiter.slot(message.author.id):
                 history = await self.history_of(message)
                 async with message.channel.typing():
                     answer, info = await asyncio.to_thread(
@@ -182,7 +182,7 @@ class Ask(commands.Cog):
     ) -> None:
         since_date = parse_since(since)
         sources = (source,) if source else None
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True, ephemeral=private)
             answer, info = await asyncio.to_thread(
                 engine_calls.answer_question,
@@ -210,7 +210,7 @@ class Ask(commands.Cog):
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             answer, info = await asyncio.to_thread(
                 engine_calls.answer_question, self.bot.engine, question, viewer=viewer_of(interaction)

@@ -34,7 +34,7 @@ class Browse(commands.Cog):
         source: str | None = None,
         count: app_commands.Range[int, 1, 25] = 10,
     ) -> None:
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             found, info = await asyncio.to_thread(
                 engine_calls.latest_articles,
@@ -55,7 +55,7 @@ class Browse(commands.Cog):
     @app_commands.command(name="search", description="Articles matching your words, with dates and links.")
     @app_commands.describe(query="Words or a question to look for.")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 2, 300]) -> None:
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             hits, info = await asyncio.to_thread(
                 engine_calls.search_articles, self.bot.engine, query, viewer=viewer_of(interaction)
@@ -67,7 +67,7 @@ class Browse(commands.Cog):
         name="sources", description="Outlets held, their article counts and newest article."
     )
     async def sources(self, interaction: discord.Interaction) -> None:
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             outlets, info, feeds = await asyncio.to_thread(
                 engine_calls.sources_overview, self.bot.engine, viewer_of(interaction)

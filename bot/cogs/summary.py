@@ -36,7 +36,7 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
     ) -> None:
         viewer = viewer_of(interaction)
         article_id = resolve_article(await self.bot.titles.get(viewer), title)
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
                 engine_calls.summarize_article, self.bot.engine, article_id, points, viewer=viewer
@@ -57,7 +57,7 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
         topic: app_commands.Range[str, 2, 200],
         days: app_commands.Range[int, 1, 3650] | None = None,
     ) -> None:
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
                 engine_calls.summarize_topic, self.bot.engine, topic, days=days, viewer=viewer_of(interaction)
@@ -69,7 +69,7 @@ class Summaries(commands.GroupCog, group_name="summary", group_description="Cite
     async def period(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7
     ) -> None:
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(thinking=True)
             summary, info = await asyncio.to_thread(
                 engine_calls.summarize_period, self.bot.engine, days, viewer=viewer_of(interaction)

@@ -5,12 +5,14 @@ exits with status 2 and a message naming it, having changed nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from typing import Annotated
 
 import typer
 
+from ..coordination import POLL, LeaseKeeper, work_lease
 from ..live import CycleReport, Feed, FeedError, Poller
 from ..live import feeds as live_feeds
 from ..live.schedule import DEFAULT_INTERVAL, parse_interval
@@ -112,7 +114,8 @@ def poll(
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Check every feed once, now (for cron jobs and scripts). Exits 1 if any feed failed."""
+    """Check every feed once, now (for cron jobs and scripts). Exits 1 if any feed failed. It does not
+    wait for the poll lease: a check beside the polling process only finds its entries stored."""
     if not once:
         raise typer.BadParameter("pass --once (or run `newsbot watch` to poll on each feed's schedule)")
     with open_engine(data_dir) as engine:
@@ -126,8 +129,18 @@ def poll(
     raise typer.Exit(1 if report.errors else 0)
 
 
+def _announce(held: bool, holder: str | None) -> None:
+    if held:
+        typer.echo("polling the feeds (this process holds the poll lease)")
+    else:
+        typer.echo(
+            printable(f"another process polls the feeds ({holder or 'unknown'}): taking over if it stops")
+        )
+
+
 def watch(data_dir: DataDir = None) -> None:
-    """Poll every feed on its own schedule until Ctrl-C (for an operator who runs no bot)."""
+    """Poll every feed on its own schedule until Ctrl-C. Only one process polls a store at a time (a bot
+    or another watch on the same data folder or database): the others wait and take over if it stops."""
     stop = threading.Event()
 
     def stopping(signum: int, frame: object) -> None:
@@ -137,10 +150,17 @@ def watch(data_dir: DataDir = None) -> None:
 
     previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with open_engine(data_dir) as engine:
+        with open_engine(data_dir) as engine, contextlib.ExitStack() as serving:
+            try:
+                address = serving.enter_context(engine.metrics_endpoint())
+            except OSError as error:
+                metrics_at = engine.settings.metrics_address
+                raise _fail(f"cannot serve metrics on {metrics_at} ({error.strerror})") from None
             poller = Poller(engine)
             count = len(live_feeds.list_feeds(engine))
             typer.echo(f"watching {count} feeds (Ctrl-C stops)")
+            if address:
+                typer.echo(f"metrics on http://{address[0]}:{address[1]}/metrics")
 
             def checked(feed: Feed, result: CycleReport) -> None:
                 what = (
@@ -149,7 +169,11 @@ def watch(data_dir: DataDir = None) -> None:
                 )  # fmt: skip
                 typer.echo(printable(f"feed {feed.id} {feed.title or feed.url}: {what}"))
 
-            poller.run_forever(stop, progress=checked, on_cycle=lambda r: typer.echo(_summary(r)))
+            with LeaseKeeper(work_lease(engine.settings, POLL), on_change=_announce) as keeper:
+                engine.metrics.track_lease(keeper)
+                poller.run_forever(
+                    stop, progress=checked, on_cycle=lambda r: typer.echo(_summary(r)), may_run=keeper.held
+                )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -39,6 +39,7 @@ Progress = Callable[["Feed", "CycleReport"], None]
 # Skips that say nothing about the entry itself: it is read again next time.
 _TRANSIENT = ("could not be stored", "changed by other writers")
 _IDLE_WAIT = 60.0  # longest sleep of run_forever: a feed added by another process is picked up soon
+_LEASE_WAIT = 1.0  # how often a poller without the lease looks whether its keeper took it
 
 
 @dataclass
@@ -153,16 +154,22 @@ class Poller:
         *,
         on_cycle: Callable[[CycleReport], None] | None = None,
         progress: Progress | None = None,
+        may_run: Callable[[], bool] | None = None,
     ) -> None:
         """Cycles until `stop` is set, sleeping until the next feed is due (at most a minute, at least
-        a second: never a tight loop, even when a clock or a schedule is off)."""
+        a second: never a tight loop, even when a clock or a schedule is off). With `may_run` (this
+        process holds the polling lease, index/coordination.py), a cycle starts only while it says so."""
         while not stop.is_set():
+            if may_run is not None and not may_run():
+                stop.wait(_LEASE_WAIT)
+                continue
             try:
                 report = self.run_once(progress=progress, stop=stop)
                 if on_cycle is not None and report.feeds_checked:
                     on_cycle(report)
             except Exception:  # a bad cycle (say, the disk is full) is retried, never ends the poller
                 log.exception("poll cycle failed")
+                self.engine.metrics.failed("poll")
             stop.wait(self.seconds_to_next())
 
     def seconds_to_next(self) -> float:
@@ -278,6 +285,7 @@ class Poller:
         failures = feed.failures + 1
         wait = schedule.retry_after_seconds(retry_after, started)
         log.warning("feed %s (%s): %s (failure %d)", feed.id, feed.url, reason, failures)
+        self.engine.metrics.failed("feed")
         self.engine.store.feeds.update(
             feed.id,
             {

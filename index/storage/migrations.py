@@ -262,6 +262,22 @@ def m012_digests(db: Database) -> None:
     )
 
 
+def m013_leases(db: Database) -> None:
+    """Once-only work (polling feeds, posting stories) is done by the process holding its lease
+    (index/coordination.py): one row per kind of work, naming its holder until `expires_at` (seconds
+    since the epoch). A holder renews it well before then; another process takes it once it expired.
+
+    `member_turns`: when each member asked (per bucket: questions, votes), kept for the cooldown window,
+    so the per-member limits hold across the bot processes sharing the store (bot/limits.py)."""
+    db.execute(
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL, "
+        "acquired_at REAL NOT NULL)"
+    )
+    db.execute("CREATE TABLE member_turns (bucket TEXT NOT NULL, member INTEGER NOT NULL, at REAL NOT NULL)")
+    db.execute("CREATE INDEX idx_member_turns ON member_turns(bucket, member, at)")
+    db.execute("CREATE INDEX idx_member_turns_age ON member_turns(bucket, at)")
+
+
 @migrations()
 def m014_digest_paused(db: Database) -> None:
     """A digest schedule of a server the bot left is paused (`paused` = 1): it makes no runs until the

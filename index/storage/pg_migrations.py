@@ -185,6 +185,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "m013_leases",  # (SQLite's m013; the leases themselves are advisory locks on PostgreSQL)
+        [
+            "CREATE TABLE member_turns (bucket TEXT NOT NULL, member BIGINT NOT NULL, "
+            "at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX idx_member_turns ON member_turns(bucket, member, at)",
+            "CREATE INDEX idx_member_turns_age ON member_turns(bucket, at)",
+        ],
+    ),
+    (
         "m014_digest_paused",  # (SQLite's m014: a server's schedules paused while the bot is away)
         ["ALTER TABLE digest_schedules ADD COLUMN paused INTEGER NOT NULL DEFAULT 0"],
     ),

@@ -178,7 +178,7 @@ async def test_unknown_error_gets_an_apology_and_the_bot_keeps_running(fake, has
 async def test_busy_and_cooldown_refuse_instead_of_queueing(fake, hash_news_engine, hash_embedder_slow):
     hash_embedder_slow.delay = 1.0
     w = fake.world
-    async with running_bot(fake, hash_news_engine, max_concurrent_questions=1, question_rate=1):
+    async with running_bot(fake, hash_news_engine, max_concurrent_questions=1, question_rate=1) as bot:
         first = await fake.send_slash_command("ask", {"question": "jellyfish"}, user_id=w.member_id)
         await first.wait_acknowledged()
         busy = await fake.send_slash_command("ask", {"question": "jellyfish"}, user_id=w.admin_id)
@@ -186,6 +186,13 @@ async def test_busy_and_cooldown_refuse_instead_of_queueing(fake, hash_news_engi
         await fake.wait_for_bot_message(timeout=30)
         again = await fake.send_slash_command("ask", {"question": "jellyfish"}, user_id=w.member_id)
         await again.wait_acknowledged()
+        # The first answer's follow-up finishes (its last part sent, the answer remembered) before the
+        # bot closes: closing under it would cut its request (a race of the test, not of the bot).
+        for _ in range(300):
+            if bot.answers._items:
+                break
+            await asyncio.sleep(0.05)
+        assert bot.answers._items
     assert busy.callbacks[0]["type"] == 4 and busy.callbacks[0]["data"]["flags"] & EPHEMERAL
     assert re.search(r"busy.*try again in \d+ s", busy.callbacks[0]["data"]["content"])
     assert re.search(r"try again in \d+ s", again.callbacks[0]["data"]["content"])

@@ -496,3 +496,70 @@ async def test_a_crash_after_discord_accepted_a_post_does_not_post_it_twice(
     assert first["nonce"] == second["nonce"] and first["enforce_nonce"]
     [posted] = fake.store.history(w.news_desk_id, limit=10)  # one message in the channel
     assert posted["embeds"][0]["title"] == story(12).title
+
+
+async def test_a_bot_polls_and_posts_only_while_it_holds_the_leases(fake, live_engine, clock, site):
+    """Another process (a `newsbot watch`, another bot) holds both leases: this bot neither polls nor
+    posts; once they are released it takes them at its next try, polls and posts, and releases them
+    when it closes."""
+    from index.coordination import POLL, POST, SqliteLease
+
+    w = fake.world
+    poller = Poller(live_engine, now=clock)
+    live_feeds.add(
+        live_engine, site.url, scope=guild_scope(w.guild_id), channel_id=w.news_desk_id, poller=poller
+    )
+    site.entries.append(story(9))
+    clock.advance(schedule.DEFAULT_INTERVAL * 1.11)  # due
+    db = live_engine.settings.db_path
+    rivals = [SqliteLease(db, name, holder="elsewhere:1:x") for name in (POLL, POST)]
+    assert all(rival.acquire() for rival in rivals)
+    served = site.served
+    async with live_bot(fake, live_engine, clock, poll=True) as bot:
+        await asyncio.sleep(2)  # (its poller thread would have checked the due feed by now)
+        assert site.served == served and not bot.live.holds(POLL) and not bot.live.holds(POST)
+        await bot.live.run_cycle()  # an admin's cycle runs (like `newsbot poll --once`), posting waits
+        assert site.served == served + 1 and not posts_to(fake, w.news_desk_id)
+        for rival in rivals:
+            rival.close()
+        for keeper in bot.live.keepers.values():
+            await asyncio.to_thread(keeper.step)  # its next try
+        assert bot.live.holds(POLL) and bot.live.holds(POST)
+        posted = await fake.wait_for_bot_message(w.news_desk_id, timeout=20)
+        assert posted["embeds"][0]["title"] == story(9).title
+    assert SqliteLease(db, POLL).holder() is None  # released on close
+
+
+async def test_metrics_scraped_over_http_after_a_question_and_a_poll(fake, live_engine, clock, site):
+    """The bot's process, scraped on 127.0.0.1 as Prometheus would: the question answered through
+    Discord, its latency, the poll's ingest counts and feed lag, and this process holding the leases."""
+    import httpx
+
+    from index.metrics import serve
+    from tests.test_metrics import samples
+
+    w = fake.world
+    poller = Poller(live_engine, now=clock)
+    live_feeds.add(
+        live_engine, site.url, scope=guild_scope(w.guild_id), channel_id=w.news_desk_id, poller=poller
+    )
+    site.entries.append(story(11))
+    clock.advance(schedule.DEFAULT_INTERVAL * 1.11)
+    async with live_bot(fake, live_engine, clock) as bot:
+        report = await bot.live.run_cycle()
+        lead = story(11).body.split(". ")[0] + "."
+        await command(fake, "ask", {"question": lead}, user_id=w.member_id, channel_id=w.general_id)
+        with serve(live_engine.metrics, "127.0.0.1", 0, live_engine._health) as (host, port):
+            async with httpx.AsyncClient(trust_env=False) as client:
+                reply = await client.get(f"http://{host}:{port}/metrics", timeout=10)
+                health = await client.get(f"http://{host}:{port}/healthz", timeout=10)
+        me = bot.live.keepers["post"].lease.holder_id
+    got = samples(reply.text)
+    assert report.new_articles == 1 and health.status_code == 200
+    assert got[("newsbot_questions_total", (("outcome", "answered"),))] == 1
+    assert got[("newsbot_answer_seconds_count", ())] == 1
+    assert got[("newsbot_ingest_articles_total", (("result", "added"),))] >= 4  # the backlog, then story 11
+    [feed] = live_feeds.list(live_engine)
+    assert ("newsbot_poll_lag_seconds", (("feed", str(feed.id)), ("url", site.url))) in got
+    assert got[("newsbot_lease_held", (("lease", "post"), ("process", me)))] == 1
+    assert got[("newsbot_lease_holder", (("holder", me), ("lease", "post")))] == 1

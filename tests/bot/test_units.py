@@ -32,26 +32,32 @@ class Clock:
         return self.now
 
 
-def test_cooldown_per_member_then_released_by_time():
+async def test_cooldown_per_member_then_released_by_time():
     clock = Clock()
-    limiter = QuestionLimiter(rate=2, window=30, max_concurrent=5, clock=clock)
+    refusals = []
+    limiter = QuestionLimiter(
+        rate=2, window=30, max_concurrent=5, clock=clock, on_refused=lambda: refusals.append(1)
+    )
     for _ in range(2):
-        with limiter.slot(1):
+        async with limiter.slot(1):
             pass
     with pytest.raises(Busy) as refused:
-        limiter.check(1)
+        async with limiter.slot(1):
+            pass
     assert refused.value.reason == "cooldown" and refused.value.seconds == 30
+    assert limiter.active == 0 and refusals == [1]
     limiter.check(2)  # another member is not affected
     clock.now += 30.5
     limiter.check(1)
 
 
-def test_global_concurrency_refuses_with_a_wait_estimate():
+async def test_global_concurrency_refuses_with_a_wait_estimate():
     clock = Clock()
     limiter = QuestionLimiter(rate=10, window=30, max_concurrent=1, clock=clock)
-    with limiter.slot(1):
+    async with limiter.slot(1):
         with pytest.raises(Busy) as refused:
-            limiter.check(2)
+            async with limiter.slot(2):
+                pass
         assert refused.value.reason == "busy" and refused.value.seconds >= 1
         clock.now += 4
     assert limiter.active == 0
@@ -276,3 +282,47 @@ def test_python_m_bot_without_a_token_says_how_to_get_one(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "DISCORD_TOKEN" in done.stderr and "discord.com/developers/applications" in done.stderr
+
+
+async def test_shared_limits_count_a_members_turns_across_engines_on_one_folder(hash_news_engine):
+    """Two bot processes' limiters (two engines on one data folder, NEWSBOT_SHARED_LIMITS): turns taken
+    through one count in the other; another member and another bucket are not affected."""
+    import functools
+
+    from bot import engine_calls
+    from index.engine import Engine
+
+    settings = hash_news_engine.settings
+    with Engine(settings, embedder=hash_news_engine.embedder) as other_engine:
+        limiters = [
+            QuestionLimiter(
+                rate=2, window=60, max_concurrent=5,
+                turns=functools.partial(engine_calls.member_turn, engine, "questions"),
+            )
+            for engine in (hash_news_engine, other_engine)
+        ]  # fmt: skip
+        async with limiters[0].slot(7):
+            pass
+        async with limiters[1].slot(7):
+            pass
+        for limiter in limiters:
+            with pytest.raises(Busy) as refused:
+                async with limiter.slot(7):
+                    pass
+            assert refused.value.reason == "cooldown" and 55 < refused.value.retry_after <= 60
+            assert limiter.active == 0
+        async with limiters[1].slot(8):  # another member
+            pass
+        votes = functools.partial(engine_calls.member_turn, other_engine, "votes")
+        assert votes(7, 2, 60) is None  # another bucket
+
+
+def test_a_members_turn_waits_until_their_oldest_leaves_the_window(hash_news_engine):
+    from index.storage.member_limits import take_turn
+
+    store = hash_news_engine.store
+    assert take_turn(store, "q", 1, now=1000.0, rate=2, window=60) is None
+    assert take_turn(store, "q", 1, now=1010.0, rate=2, window=60) is None
+    assert take_turn(store, "q", 1, now=1030.0, rate=2, window=60) == 30.0  # the turn at 1000 leaves at 1060
+    assert take_turn(store, "q", 1, now=1060.0, rate=2, window=60) is None
+    assert take_turn(store, "q", 1, now=1061.0, rate=2, window=60) == 9.0  # (1010 + 60 - 1061)
