@@ -262,6 +262,7 @@ def m012_digests(db: Database) -> None:
     )
 
 
+@migrations()
 def m013_leases(db: Database) -> None:
     """Once-only work (polling feeds, posting stories) is done by the process holding its lease
     (index/coordination.py): one row per kind of work, naming its holder until `expires_at` (seconds
