@@ -111,7 +111,7 @@ class Digests(commands.GroupCog, group_name="digest", group_description="The ser
         self, interaction: discord.Interaction, topic: app_commands.Range[str, 2, 200] | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        with self.bot.limiter.slot(interaction.user.id):
+        async with self.bot.limiter.slot(interaction.user.id):
             await interaction.response.defer(ephemeral=True, thinking=True)
             made = await self._engine(
                 live_digests.preview, self.bot.engine, viewer=guild_scope(interaction.guild_id), topic=topic,
