@@ -160,3 +160,41 @@ def test_a_data_folder_moved_to_another_database_does_not_serve_the_old_ones_pas
         assert first.store.lexical(word, 5) != []
     with node(other, tmp_path / "a") as moved:
         assert moved.store.lexical(word, 5) == []
+
+
+def test_kill_9_of_an_ingesting_process_loses_no_acknowledged_article_and_others_keep_serving(
+    pg_url, tmp_path, monkeypatch
+):
+    """A real process ingests into PostgreSQL and is killed (SIGKILL) just after its 9th article was
+    acknowledged: a node that was serving meanwhile keeps serving and finds every acknowledged one, and
+    a node started afterwards from an empty folder holds them all, with vectors for every passage."""
+    import json
+    import os
+    import signal
+
+    from tests.engine.test_processes import faults
+
+    rows = bundled_articles()[:24]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with node(pg_url, tmp_path / "serving") as serving:
+        serving.search("anything")  # loaded (empty) before the other process writes
+        monkeypatch.setenv("NEWSBOT_DATABASE_URL", pg_url)  # the worker's settings read it
+        worker = faults.start("ingest", tmp_path / "worker", corpus, "hash")
+        faults.wait_ready(worker)
+        while (line := worker.stdout.readline()) and line.strip() != "ack 9":
+            pass
+        assert line.strip() == "ack 9", "the worker ended before its 9th acknowledgement"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.communicate(timeout=60)
+        assert worker.returncode == -signal.SIGKILL
+        assert not (tmp_path / "worker" / "news.db").exists()  # it wrote to PostgreSQL, not a news.db
+        for record in rows[:9]:
+            assert serving.search(record["title"], k=1)[0].title == record["title"]
+        assert sorted(serving.vectors.ids().tolist()) == sorted(serving.store.chunk_ids().tolist())
+    with node(pg_url, tmp_path / "late") as late:
+        assert late.stats()["articles"] >= 9
+        for record in rows[:9]:
+            assert late.search(record["title"], k=1)[0].title == record["title"]
+        assert sorted(late.vectors.ids().tolist()) == sorted(late.store.chunk_ids().tolist())
+        assert late.store.articles_without_chunks() == []
