@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .select import placeholders
-
-if TYPE_CHECKING:
-    from .store import Store
+from .select import TableRows, placeholders
 
 ALERT_COLUMNS = (
     "id", "scope", "target", "topic", "topic_key", "vector", "model", "created_by", "created_at", "paused",
@@ -27,16 +23,7 @@ class AlertExists(ValueError):
     """The target already follows this topic."""
 
 
-class AlertRows:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[dict]:
-        with self.store.lock:
-            cursor = self.store.db.execute(sql, list(args))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
+class AlertRows(TableRows):
     # -- alerts ---------------------------------------------------------------------------------
 
     def add(self, row: dict, *, limit_per_target: int) -> int:

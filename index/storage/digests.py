@@ -9,26 +9,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .store import Store
+from .select import TableRows
 
 SCHEDULE_COLUMNS = ("id", "scope", "channel_id", "schedule", "topic", "added_by", "created_at", "paused")
 RUN_COLUMNS = ("schedule_id", "due", "since", "status", "stories", "reason", "claimed_at", "finished_at")
 FINISHED = ("delivered", "empty")  # runs the next one's period starts from
 
 
-class DigestRows:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[dict]:
-        with self.store.lock:
-            cursor = self.store.db.execute(sql, list(args))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
+class DigestRows(TableRows):
     # -- schedules ------------------------------------------------------------------------------
 
     def add(self, row: dict, *, limit: int) -> int | None:

@@ -1,11 +1,16 @@
-"""The one way the store reads rows for a list of keys: `... IN ({marks})` with one bound `?` each."""
+"""The one way the store reads rows for a list of keys: `... IN ({marks})` with one bound `?` each; and
+rows as dicts for the tables of one feature (`TableRows`)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence, Sized
+from collections.abc import Iterable, Sequence, Sized
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 def placeholders(values: Sized) -> str:
@@ -22,3 +27,16 @@ def select_in(
         return []
     with lock:
         return db.execute(sql.replace("{marks}", placeholders(values)), [*values, *params]).fetchall()
+
+
+class TableRows:
+    """The SQL of one feature's tables (alerts, digests) on a Store's connection, under its lock."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[dict]:
+        with self.store.lock:
+            cursor = self.store.db.execute(sql, list(args))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
