@@ -16,9 +16,10 @@ import pytest
 from index.config import Settings
 from index.coordination import LeaseKeeper, PgLease, SqliteLease, advisory_key, holder_id, work_lease
 from index.storage.store import Store
+from tests.conftest import PG_SERVER
 from tests.live.conftest import Clock
 
-PG_URL = os.environ.get("NEWSBOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_URL = PG_SERVER  # NEWSBOT_TEST_POSTGRES, as for the store's tests
 
 
 @pytest.fixture
