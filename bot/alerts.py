@@ -18,7 +18,6 @@ the alert is added again); a refusal from Discord waits `BACKOFF` seconds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -33,6 +32,7 @@ from index.live.digests import digest_channels
 
 from .live import missing_permissions, permission_names
 from .render import CONTENT_LIMIT, Outgoing, build_embeds, link, pack_messages, split_text, when
+from .rounds import repeat
 from .story_posts import quoted
 
 if TYPE_CHECKING:
@@ -115,14 +115,7 @@ class AlertPoster:
 
     async def _loop(self) -> None:
         await self.bot.wait_until_ready()
-        while True:
-            try:
-                await self.run_round()
-            except Exception:  # a bad round (say, the database is locked) is retried, never ends alerts
-                log.exception("topic alerts failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), ALERT_EVERY)
-            self._due.clear()
+        await repeat(self.run_round, every=ALERT_EVERY, due=self._due, what="topic alerts")
 
     async def run_round(self) -> int:
         """Match new stories, then post what may be sent now; returns how many deliveries were sent."""

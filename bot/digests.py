@@ -30,6 +30,7 @@ from index.live.digests import AlertStory, Digest, DigestRun
 
 from .permissions import missing_permissions, permission_names
 from .render import Outgoing, Section, build_embeds, link, pack_messages, source_entries, summary_body
+from .rounds import repeat
 
 if TYPE_CHECKING:
     from .client import NewsBot
@@ -90,12 +91,7 @@ class DigestPoster:
 
     async def _loop(self) -> None:
         await self.bot.wait_until_ready()
-        while True:
-            try:
-                await self.run_due()
-            except Exception:  # a bad round (say, the database is locked) is tried again, never ends it
-                log.exception("scheduled digests failed")
-            await asyncio.sleep(CHECK_EVERY)
+        await repeat(self.run_due, every=CHECK_EVERY, what="scheduled digests")
 
     async def run_due(self) -> int:
         """Claim and post every due run; returns how many digests (or empty lines) were posted."""

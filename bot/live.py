@@ -23,7 +23,6 @@ its permissions are not checked first, and a refusal waits `BACKOFF` like any ot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -39,6 +38,7 @@ from index.scopes import guild_scope
 
 from .digests import DigestPoster
 from .permissions import missing_permissions, permission_names
+from .rounds import repeat
 from .story_posts import channel_messages
 
 if TYPE_CHECKING:
@@ -133,15 +133,13 @@ class LiveNews:
 
     async def _post_loop(self) -> None:
         await self.bot.wait_until_ready()
-        while True:
-            try:
-                await self.post_pending()
-            except Exception:  # a bad round (say, the database is locked) is retried, never ends posting
-                log.exception("posting new stories failed")
-                self.bot.engine.metrics.failed("post")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._posts_due.wait(), POST_EVERY)
-            self._posts_due.clear()
+        await repeat(
+            self.post_pending,
+            every=POST_EVERY,
+            due=self._posts_due,
+            what="posting new stories",
+            failed=lambda: self.bot.engine.metrics.failed("post"),
+        )
 
     async def post_pending(self) -> int:
         """Post every channel's new stories; returns how many messages Discord accepted (none unless
